@@ -1,0 +1,69 @@
+// Package engine is the one place that knows how images and containers
+// live. The CLI (cmd/) and the Engine API server (pkg/apisvc/) are two
+// thin faces of it: whatever both need is written here once.
+package engine
+
+import (
+	"fmt"
+
+	"github.com/rrun/rrun/pkg/storage"
+)
+
+// Options configure an engine. The zero value means all defaults.
+type Options struct {
+	Root          string   // storage root; default DefaultRoot()
+	RunRoot       string   // run-time state; default DefaultRunRoot()
+	StorageDriver string   // overlay, fuse-overlayfs, vfs or "" to choose
+	StorageOpts   []string // extra containers/storage driver options
+	Warn          func(string)
+}
+
+// Complete fills in the default paths.
+func (o *Options) Complete() error {
+	if o.Root == "" {
+		root, err := DefaultRoot()
+		if err != nil {
+			return err
+		}
+		o.Root = root
+	}
+	if o.RunRoot == "" {
+		o.RunRoot = DefaultRunRoot()
+	}
+	return nil
+}
+
+// PrepareRunRoot creates the run-time directory, private to the user.
+// It must happen before the namespaces are looked up there.
+func (o *Options) PrepareRunRoot() error { return ensurePrivateDir(o.RunRoot) }
+
+// Engine is an open view of the user's images (and, later, containers).
+type Engine struct {
+	opts   Options
+	Images *storage.Store
+}
+
+// Open opens the engine's stores. It must run inside the user's rootless
+// namespaces (see rootless.Enter).
+func Open(opts Options) (*Engine, error) {
+	if err := opts.Complete(); err != nil {
+		return nil, err
+	}
+	if err := opts.PrepareRunRoot(); err != nil {
+		return nil, err
+	}
+	store, err := storage.Open(storage.Options{
+		GraphRoot:     opts.Root,
+		RunRoot:       opts.RunRoot,
+		Driver:        opts.StorageDriver,
+		DriverOptions: opts.StorageOpts,
+		Warn:          opts.Warn,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening storage: %w", err)
+	}
+	return &Engine{opts: opts, Images: store}, nil
+}
+
+// Close releases the stores.
+func (e *Engine) Close() error { return e.Images.Close() }

@@ -1,0 +1,318 @@
+package rootless
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rrun/rrun/pkg/atomicfile"
+)
+
+// Environment that carries the namespace across re-executions. The
+// _CONTAINERS_* names are the ones containers/storage and containers/image
+// read to pick per-user paths while the process is uid 0 in the namespace.
+const (
+	envJoinPID    = "_RRUN_JOIN_PID"   // read by the cgo constructor, then unset
+	envInside     = "_RRUN_USERNS_PID" // set in every process inside the namespace
+	envPauseStage = "_RRUN_PAUSE_STAGE"
+	envHostUID    = "_CONTAINERS_ROOTLESS_UID"
+	envHostGID    = "_CONTAINERS_ROOTLESS_GID"
+	envConfigured = "_CONTAINERS_USERNS_CONFIGURED"
+)
+
+// ErrRoot is returned by Enter for the real root user.
+var ErrRoot = errors.New("rrun runs containers rootless and does not support running as root: run it as an ordinary user (one with /etc/subuid and /etc/subgid ranges)")
+
+// Inside reports whether this process runs in rrun's user namespace.
+func Inside() bool { return os.Getenv(envInside) != "" }
+
+// HostUID is the user's uid on the host, also from inside the namespace
+// where os.Getuid reports 0.
+func HostUID() int { return hostID(envHostUID, os.Getuid) }
+
+// HostGID is the user's primary gid on the host.
+func HostGID() int { return hostID(envHostGID, os.Getgid) }
+
+func hostID(env string, own func() int) int {
+	if Inside() {
+		if id, err := strconv.Atoi(os.Getenv(env)); err == nil {
+			return id
+		}
+	}
+	return own()
+}
+
+// Enter makes the rest of the command run inside the user's namespaces,
+// whose holder process is recorded in runDir. Outside them it starts the
+// holder if needed and re-executes the command there, so it returns only
+// on error; inside them it returns nil at once.
+func Enter(runDir string) error {
+	if Inside() {
+		return nil
+	}
+	if os.Geteuid() == 0 {
+		return ErrRoot
+	}
+	pid, err := ensurePause(runDir)
+	if err != nil {
+		return err
+	}
+	env := append(os.Environ(),
+		envJoinPID+"="+strconv.Itoa(pid),
+		envInside+"="+strconv.Itoa(pid),
+		envHostUID+"="+strconv.Itoa(os.Getuid()),
+		envHostGID+"="+strconv.Itoa(os.Getgid()),
+		envConfigured+"=done",
+	)
+	if err := syscall.Exec("/proc/self/exe", os.Args, env); err != nil {
+		return fmt.Errorf("re-executing rrun inside the user namespace: %w", err)
+	}
+	return nil // not reached
+}
+
+// PausePID returns the pid of the namespace holder recorded in runDir, or
+// 0 when there is none or it is gone (stale).
+func PausePID(runDir string) int {
+	pid, ok := readPauseFile(filepath.Join(runDir, "pause.pid"))
+	if !ok {
+		return 0
+	}
+	return pid
+}
+
+// ensurePause returns the live holder's pid, starting one when the record
+// is missing or stale. A lock keeps two commands from starting two.
+func ensurePause(runDir string) (int, error) {
+	if err := os.MkdirAll(runDir, 0o700); err != nil {
+		return 0, fmt.Errorf("creating run directory: %w", err)
+	}
+	pidFile := filepath.Join(runDir, "pause.pid")
+	if pid, ok := readPauseFile(pidFile); ok {
+		return pid, nil
+	}
+	lock, err := os.OpenFile(filepath.Join(runDir, "pause.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("opening namespace lock: %w", err)
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return 0, fmt.Errorf("locking %s: %w", lock.Name(), err)
+	}
+	if pid, ok := readPauseFile(pidFile); ok { // another command won the race
+		return pid, nil
+	}
+	pid, err := startPause()
+	if err != nil {
+		return 0, err
+	}
+	start, err := processStartTime(pid)
+	if err != nil {
+		return 0, err
+	}
+	record := fmt.Sprintf("%d %d\n", pid, start)
+	if err := atomicfile.WriteFile(pidFile, []byte(record), 0o600); err != nil {
+		return 0, fmt.Errorf("recording namespace holder: %w", err)
+	}
+	return pid, nil
+}
+
+// readPauseFile accepts a record only if its process still runs with the
+// recorded start time, so a recycled pid is never joined.
+func readPauseFile(path string) (int, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	var pid int
+	var start uint64
+	if _, err := fmt.Sscanf(string(data), "%d %d", &pid, &start); err != nil || pid <= 0 {
+		return 0, false
+	}
+	now, err := processStartTime(pid)
+	if err != nil || now != start {
+		return 0, false
+	}
+	return pid, true
+}
+
+// processStartTime is field 22 of /proc/PID/stat, in clock ticks since boot.
+func processStartTime(pid int) (uint64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may contain spaces; count from its end.
+	s := string(data)
+	end := strings.LastIndexByte(s, ')')
+	fields := strings.Fields(s[end+1:])
+	if len(fields) < 20 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	return strconv.ParseUint(fields[19], 10, 64)
+}
+
+// startPause creates the namespaces: it starts rrun itself in a new user
+// and mount namespace, has newuidmap/newgidmap write the maps, and waits
+// for the child to report that it holds them.
+func startPause() (int, error) {
+	uid, gid := os.Getuid(), os.Getgid()
+	name := strconv.Itoa(uid)
+	if u, err := user.LookupId(name); err == nil {
+		name = u.Username
+	}
+	uidRanges, err := subIDRanges("/etc/subuid", name, uid)
+	if err != nil {
+		return 0, subIDError(err, "/etc/subuid", name)
+	}
+	gidRanges, err := subIDRanges("/etc/subgid", name, uid)
+	if err != nil {
+		return 0, subIDError(err, "/etc/subgid", name)
+	}
+	newuidmap, err := findIDMapTool("newuidmap")
+	if err != nil {
+		return 0, err
+	}
+	newgidmap, err := findIDMapTool("newgidmap")
+	if err != nil {
+		return 0, err
+	}
+
+	mapsR, mapsW, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer mapsW.Close()
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		mapsR.Close()
+		return 0, err
+	}
+	defer readyR.Close()
+
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Args = []string{"rrun-pause"}
+	cmd.Dir = "/"
+	cmd.Env = append(os.Environ(), envPauseStage+"=1")
+	cmd.ExtraFiles = []*os.File{mapsR, readyW} // fds 3 and 4
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
+		Setsid:     true,
+	}
+	err = cmd.Start()
+	mapsR.Close()
+	readyW.Close()
+	if err != nil {
+		return 0, userNSError(err)
+	}
+	pid := cmd.Process.Pid
+	fail := func(err error) (int, error) {
+		_ = cmd.Process.Kill()
+		_, _ = cmd.Process.Wait()
+		return 0, err
+	}
+	if err := runIDMap(newuidmap, pid, mapArgs(uid, uidRanges)); err != nil {
+		return fail(err)
+	}
+	if err := runIDMap(newgidmap, pid, mapArgs(gid, gidRanges)); err != nil {
+		return fail(err)
+	}
+	if _, err := mapsW.Write([]byte{1}); err != nil {
+		return fail(fmt.Errorf("signalling the namespace holder: %w", err))
+	}
+	// The child closes its end after one report, or dies: read to EOF.
+	timer := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
+	report, err := io.ReadAll(readyR)
+	timer.Stop()
+	if msg := string(report); err != nil || msg != "ok" {
+		if msg == "" {
+			msg = fmt.Sprintf("it exited without a word (%v)", err)
+		}
+		return fail(fmt.Errorf("starting the rootless namespace holder: %s", msg))
+	}
+	// The holder outlives this command: never wait for it.
+	_ = cmd.Process.Release()
+	return pid, nil
+}
+
+func runIDMap(tool string, pid int, args []string) error {
+	out, err := exec.Command(tool, append([]string{strconv.Itoa(pid)}, args...)...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %d %s: %v: %s\n  check that the ranges in /etc/subuid and /etc/subgid are the user's and do not overlap", tool, pid, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func subIDError(err error, file, name string) error {
+	if !errors.Is(err, ErrNoSubIDs) {
+		return err
+	}
+	return fmt.Errorf("%w\n  rrun maps the container's users to the user's subordinate ids; as root, add a line such as\n    %s:100000:65536\n  to %s (pick a range no other user has), or run: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s", err, name, file, name)
+}
+
+// findIDMapTool finds newuidmap/newgidmap and checks that it can do its
+// job: without setuid or file capabilities it fails with a confusing EPERM.
+func findIDMapTool(name string) (string, error) {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		for _, dir := range []string{"/usr/bin", "/usr/sbin", "/bin", "/sbin"} {
+			if _, serr := os.Stat(filepath.Join(dir, name)); serr == nil {
+				path, err = filepath.Join(dir, name), nil
+				break
+			}
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s not found: install the uidmap package (Debian/Ubuntu: apt-get install uidmap; Fedora/RHEL: dnf install shadow-utils)", name)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if st.Mode()&os.ModeSetuid != 0 {
+		return path, nil
+	}
+	if sz, err := unix.Getxattr(path, "security.capability", nil); err == nil && sz > 0 {
+		return path, nil
+	}
+	return "", fmt.Errorf("%s is neither setuid root nor has file capabilities, so it cannot write id maps: as root run `chmod u+s %s` or reinstall the uidmap package", path, path)
+}
+
+// userNSError explains a failed clone(CLONE_NEWUSER).
+func userNSError(err error) error {
+	if reason := userNSDisabledReason(readSysctl); reason != "" {
+		return fmt.Errorf("cannot create a user namespace: %s", reason)
+	}
+	return fmt.Errorf("cannot create a user namespace: %w", err)
+}
+
+func readSysctl(name string) string {
+	data, err := os.ReadFile("/proc/sys/" + strings.ReplaceAll(name, ".", "/"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// userNSDisabledReason names the kernel setting that forbids unprivileged
+// user namespaces, with the command that allows them.
+func userNSDisabledReason(sysctl func(string) string) string {
+	switch {
+	case sysctl("kernel.unprivileged_userns_clone") == "0":
+		return "unprivileged user namespaces are disabled: as root run `sysctl -w kernel.unprivileged_userns_clone=1` (and persist it in /etc/sysctl.d/)"
+	case sysctl("user.max_user_namespaces") == "0":
+		return "user namespaces are limited to 0: as root run `sysctl -w user.max_user_namespaces=28633` (and persist it in /etc/sysctl.d/)"
+	case sysctl("kernel.apparmor_restrict_unprivileged_userns") == "1":
+		return "AppArmor restricts unprivileged user namespaces: add an AppArmor profile that allows `userns` for rrun, or as root run `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`"
+	}
+	return ""
+}

@@ -1,0 +1,136 @@
+package storage
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	"go.podman.io/image/v5/docker/reference"
+)
+
+// Filters are docker's --filter key=value pairs, grouped by key. Values
+// of one key widen the match (any may match), except label, whose values
+// must all match; different keys narrow it.
+type Filters map[string][]string
+
+// ParseFilters reads --filter arguments of the form key=value.
+func ParseFilters(args []string) (Filters, error) {
+	f := Filters{}
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("bad format of filter %q (expected name=value): %w", a, errdefs.ErrInvalidArgument)
+		}
+		f[strings.ToLower(k)] = append(f[strings.ToLower(k)], v)
+	}
+	return f, nil
+}
+
+// imageFilter compiles filters into a predicate, resolving before/since
+// to the images they name.
+func (s *Store) imageFilter(f Filters) (func(*imageRecord) bool, error) {
+	var preds []func(*imageRecord) bool
+	for key, values := range f {
+		switch key {
+		case "dangling":
+			want, err := boolFilter(key, values)
+			if err != nil {
+				return nil, err
+			}
+			preds = append(preds, func(r *imageRecord) bool { return (len(r.img.Names) == 0) == want })
+		case "label":
+			preds = append(preds, func(r *imageRecord) bool {
+				for _, v := range values {
+					k, want, hasValue := strings.Cut(v, "=")
+					got, ok := r.config.Config.Labels[k]
+					if !ok || hasValue && got != want {
+						return false
+					}
+				}
+				return true
+			})
+		case "reference":
+			for _, v := range values {
+				if _, err := path.Match(v, ""); err != nil {
+					return nil, fmt.Errorf("invalid reference filter %q: %w", v, errdefs.ErrInvalidArgument)
+				}
+			}
+			preds = append(preds, func(r *imageRecord) bool {
+				return slices.ContainsFunc(values, func(pattern string) bool { return matchesReference(r, pattern) })
+			})
+		case "before", "since":
+			var bounds []*imageRecord
+			for _, v := range values {
+				img, _, err := s.lookupImage(v)
+				if err != nil {
+					return nil, err
+				}
+				rec, err := s.record(img)
+				if err != nil {
+					return nil, err
+				}
+				bounds = append(bounds, rec)
+			}
+			before := key == "before"
+			preds = append(preds, func(r *imageRecord) bool {
+				for _, b := range bounds {
+					if before && !r.created().Before(b.created()) || !before && !r.created().After(b.created()) {
+						return false
+					}
+				}
+				return true
+			})
+		default:
+			return nil, fmt.Errorf("invalid filter '%s': %w", key, errdefs.ErrInvalidArgument)
+		}
+	}
+	return func(r *imageRecord) bool {
+		for _, p := range preds {
+			if !p(r) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+// matchesReference matches a pattern against an image's names, familiar
+// (alpine:latest) and full, with and without the tag, as docker does.
+func matchesReference(r *imageRecord, pattern string) bool {
+	for _, n := range r.img.Names {
+		named, err := reference.ParseNormalizedNamed(n)
+		if err != nil {
+			continue
+		}
+		for _, candidate := range []string{
+			reference.FamiliarString(named), reference.FamiliarName(named),
+			named.String(), named.Name(),
+		} {
+			if ok, _ := path.Match(pattern, candidate); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func boolFilter(key string, values []string) (bool, error) {
+	if len(values) != 1 {
+		return false, fmt.Errorf("filter %s takes one value: %w", key, errdefs.ErrInvalidArgument)
+	}
+	switch strings.ToLower(values[0]) {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("invalid filter '%s=%s': want true or false: %w", key, values[0], errdefs.ErrInvalidArgument)
+}
+
+func sortNewestFirst(records []*imageRecord) {
+	slices.SortStableFunc(records, func(a, b *imageRecord) int {
+		return b.created().Compare(a.created())
+	})
+}
