@@ -39,9 +39,16 @@ test: setup test-unit test-e2e ## Everything CI runs: host setup, unit tests, en
 test-unit: ## Unit tests (no root, no registry needed)
 	$(GO) test -count=1 ./...
 
-test-e2e: build ## End-to-end suite: the built binary as an unprivileged user against the local registry
-	RRUN_BINARY=$(CURDIR)/$(BIN) RRUN_E2E_USER=$(E2E_USER) \
-		$(GO) test -count=1 -tags=$(GOTAGS),e2e -timeout 30m -v ./test/e2e/
+# The suite runs once per storage driver: native overlay, fuse-overlayfs, vfs.
+E2E_DRIVERS ?= overlay fuse-overlayfs vfs
+E2E_RUN     ?= .
+
+test-e2e: build ## End-to-end suite: the built binary as an unprivileged user, once per storage driver
+	@for d in $(E2E_DRIVERS); do \
+		echo "=== e2e with storage driver $$d"; \
+		RRUN_BINARY=$(CURDIR)/$(BIN) RRUN_E2E_USER=$(E2E_USER) RRUN_E2E_STORAGE_DRIVER=$$d \
+			$(GO) test -count=1 -tags=$(GOTAGS),e2e -timeout 30m -v -run '$(E2E_RUN)' ./test/e2e/ || exit 1; \
+	done
 
 bench: build ## Benchmarks beside rootless podman (installs podman)
 	hack/bench/run.sh $(CURDIR)/$(BIN)

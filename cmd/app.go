@@ -108,6 +108,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			infoCommand(), unshareCommand(), versionCommand(),
 		},
 	}
+	setUsageErrors(app.Commands)
 	cli.VersionPrinter = func(c *cli.Context) {
 		fmt.Fprintf(c.App.Writer, "rrun version %s\n", version.Version)
 	}
@@ -147,4 +148,16 @@ func withEngine(c *cli.Context, fn func(*engine.Engine) error) error {
 	}
 	defer eng.Close()
 	return fn(eng)
+}
+
+// setUsageErrors makes every command report flag errors as docker does:
+// the error and a pointer to --help on stderr, exit status 125.
+func setUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		name := c.Name
+		c.OnUsageError = func(ctx *cli.Context, err error, isSubcommand bool) error {
+			return usageError("%v\nSee 'rrun %s --help'.", err, name)
+		}
+		setUsageErrors(c.Subcommands)
+	}
 }

@@ -13,6 +13,7 @@ func imageCommand() *cli.Command {
 			{Name: "pull", Usage: "Download an image from a registry", ArgsUsage: "NAME[:TAG|@DIGEST]", Flags: pullFlags(), Action: pullAction},
 			{Name: "rm", Aliases: []string{"remove"}, Usage: "Remove one or more images", ArgsUsage: "IMAGE [IMAGE...]", Flags: rmiFlags(), Action: rmiAction},
 			{Name: "tag", Usage: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ArgsUsage: "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", Action: tagAction},
+			imageMountCommand(), imageUnmountCommand(),
 			{Name: "inspect", Usage: "Display detailed information on one or more images", ArgsUsage: "IMAGE [IMAGE...]", Flags: inspectFlags(), Action: imageInspectAction},
 		},
 	}

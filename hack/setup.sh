@@ -25,7 +25,7 @@ REPO_ROOT=$(dirname "$HACK_DIR")
 
 PACKAGES=(
 	uidmap fuse-overlayfs busybox-static docker-registry libseccomp-dev pkg-config
-	gcc libc6-dev make git iproute2 procps util-linux ca-certificates curl
+	gcc libc6-dev make git iproute2 procps util-linux ca-certificates curl attr
 )
 
 # install_packages installs those of PACKAGES that dpkg does not list as

@@ -115,11 +115,11 @@ func ensurePause(runDir string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	start, err := processStartTime(pid)
+	st, err := readProcStat(pid)
 	if err != nil {
 		return 0, err
 	}
-	record := fmt.Sprintf("%d %d\n", pid, start)
+	record := fmt.Sprintf("%d %d\n", pid, st.startTime)
 	if err := atomicfile.WriteFile(pidFile, []byte(record), 0o600); err != nil {
 		return 0, fmt.Errorf("recording namespace holder: %w", err)
 	}
@@ -127,7 +127,8 @@ func ensurePause(runDir string) (int, error) {
 }
 
 // readPauseFile accepts a record only if its process still runs with the
-// recorded start time, so a recycled pid is never joined.
+// recorded start time, so a recycled pid or a dead holder (a zombie keeps
+// its pid until reaped, and its namespaces are gone) is never joined.
 func readPauseFile(path string) (int, bool) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -138,27 +139,31 @@ func readPauseFile(path string) (int, bool) {
 	if _, err := fmt.Sscanf(string(data), "%d %d", &pid, &start); err != nil || pid <= 0 {
 		return 0, false
 	}
-	now, err := processStartTime(pid)
-	if err != nil || now != start {
+	st, err := readProcStat(pid)
+	if err != nil || st.startTime != start || st.state == 'Z' || st.state == 'X' {
 		return 0, false
 	}
 	return pid, true
 }
 
-// processStartTime is field 22 of /proc/PID/stat, in clock ticks since boot.
-func processStartTime(pid int) (uint64, error) {
+type procStat struct {
+	state     byte   // field 3: R, S, Z…
+	startTime uint64 // field 22: clock ticks since boot
+}
+
+func readProcStat(pid int) (procStat, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return procStat{}, err
 	}
 	// The command name (field 2) may contain spaces; count from its end.
 	s := string(data)
-	end := strings.LastIndexByte(s, ')')
-	fields := strings.Fields(s[end+1:])
-	if len(fields) < 20 {
-		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 20 || len(fields[0]) != 1 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
-	return strconv.ParseUint(fields[19], 10, 64)
+	start, err := strconv.ParseUint(fields[19], 10, 64)
+	return procStat{state: fields[0][0], startTime: start}, err
 }
 
 // startPause creates the namespaces: it starts rrun itself in a new user

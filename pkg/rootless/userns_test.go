@@ -37,10 +37,11 @@ func TestSubIDErrorShowsTheLineToAdd(t *testing.T) {
 func TestReadPauseFileRejectsStaleRecords(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "pause.pid")
-	start, err := processStartTime(os.Getpid())
+	st, err := readProcStat(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
+	start := st.startTime
 	for _, tc := range []struct {
 		record string
 		ok     bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -91,7 +92,8 @@ func (s *Store) imageSize(img *cstorage.Image) (int64, error) {
 	return size, nil
 }
 
-// tags are the image's names with a tag, in docker's familiar form.
+// tags are the image's names with a tag, in docker's familiar form,
+// sorted as dockerd's reference store sorts them.
 func (r *imageRecord) tags() []string {
 	out := []string{}
 	for _, n := range r.img.Names {
@@ -101,6 +103,7 @@ func (r *imageRecord) tags() []string {
 			}
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
@@ -126,6 +129,7 @@ func (r *imageRecord) repoDigests() []string {
 			}
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
