@@ -12,7 +12,7 @@ BIN       := bin/rrun
 # containers_image_openpgp: pure-Go signatures instead of gpgme;
 # exclude_graphdriver_btrfs: no btrfs headers needed.
 GOTAGS    := containers_image_openpgp,exclude_graphdriver_btrfs
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+VERSION   ?= $(shell git describe --tags --dirty 2>/dev/null || echo 0.1.0-dev)
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS   := -X github.com/rrun/rrun/pkg/version.Version=$(VERSION) -X github.com/rrun/rrun/pkg/version.GitCommit=$(COMMIT)
 export CGO_ENABLED := 1
