@@ -73,19 +73,19 @@ func driverCandidates(requested string, mountProgram string, recorded *driverCho
 		if prog == "" {
 			var err error
 			if prog, err = exec.LookPath("fuse-overlayfs"); err != nil {
-				return nil, fmt.Errorf("storage driver fuse-overlayfs: fuse-overlayfs not found: install the fuse-overlayfs package: %w", errdefs.ErrInvalidArgument)
+				return nil, errdefs.ErrInvalidArgument.WithMessage("storage driver fuse-overlayfs: fuse-overlayfs not found: install the fuse-overlayfs package")
 			}
 		}
 		want = &driverChoice{Name: DriverFuseOverlayfs, MountProgram: prog}
 	case DriverVFS:
 		want = &driverChoice{Name: DriverVFS}
 	default:
-		return nil, fmt.Errorf("unknown storage driver %q: use overlay, fuse-overlayfs or vfs: %w", requested, errdefs.ErrInvalidArgument)
+		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("unknown storage driver %q: use overlay, fuse-overlayfs or vfs", requested))
 	}
 
 	if recorded != nil {
 		if want != nil && want.Name != recorded.Name {
-			return nil, fmt.Errorf("the storage was created with the %s driver and cannot be opened with %s: use another --root, or remove the storage to switch drivers: %w", recorded.Name, want.Name, errdefs.ErrConflict)
+			return nil, errdefs.ErrConflict.WithMessage(fmt.Sprintf("the storage was created with the %s driver and cannot be opened with %s: use another --root, or remove the storage to switch drivers", recorded.Name, want.Name))
 		}
 		if want != nil {
 			return []driverChoice{*want}, nil

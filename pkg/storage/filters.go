@@ -21,7 +21,7 @@ func ParseFilters(args []string) (Filters, error) {
 	for _, a := range args {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("bad format of filter %q (expected name=value): %w", a, errdefs.ErrInvalidArgument)
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("bad format of filter %q (expected name=value)", a))
 		}
 		f[strings.ToLower(k)] = append(f[strings.ToLower(k)], v)
 	}
@@ -54,7 +54,7 @@ func (s *Store) imageFilter(f Filters) (func(*imageRecord) bool, error) {
 		case "reference":
 			for _, v := range values {
 				if _, err := path.Match(v, ""); err != nil {
-					return nil, fmt.Errorf("invalid reference filter %q: %w", v, errdefs.ErrInvalidArgument)
+					return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid reference filter %q", v))
 				}
 			}
 			preds = append(preds, func(r *imageRecord) bool {
@@ -83,7 +83,7 @@ func (s *Store) imageFilter(f Filters) (func(*imageRecord) bool, error) {
 				return true
 			})
 		default:
-			return nil, fmt.Errorf("invalid filter '%s': %w", key, errdefs.ErrInvalidArgument)
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter '%s'", key))
 		}
 	}
 	return func(r *imageRecord) bool {
@@ -118,7 +118,7 @@ func matchesReference(r *imageRecord, pattern string) bool {
 
 func boolFilter(key string, values []string) (bool, error) {
 	if len(values) != 1 {
-		return false, fmt.Errorf("filter %s takes one value: %w", key, errdefs.ErrInvalidArgument)
+		return false, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("filter %s takes one value", key))
 	}
 	switch strings.ToLower(values[0]) {
 	case "true", "1":
@@ -126,7 +126,7 @@ func boolFilter(key string, values []string) (bool, error) {
 	case "false", "0":
 		return false, nil
 	}
-	return false, fmt.Errorf("invalid filter '%s=%s': want true or false: %w", key, values[0], errdefs.ErrInvalidArgument)
+	return false, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter '%s=%s': want true or false", key, values[0]))
 }
 
 func sortNewestFirst(records []*imageRecord) {

@@ -17,7 +17,7 @@ type Platform struct {
 func ParsePlatform(s string) (Platform, error) {
 	parts := strings.Split(strings.ToLower(s), "/")
 	if len(parts) > 3 || parts[0] == "" || len(parts) > 1 && parts[1] == "" {
-		return Platform{}, fmt.Errorf("invalid platform %q: want os[/arch[/variant]], for example linux/amd64: %w", s, errdefs.ErrInvalidArgument)
+		return Platform{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid platform %q: want os[/arch[/variant]], for example linux/amd64", s))
 	}
 	p := Platform{OS: parts[0], Architecture: runtime.GOARCH}
 	if len(parts) > 1 {

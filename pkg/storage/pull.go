@@ -7,8 +7,6 @@ import (
 	"io"
 
 	"github.com/containerd/errdefs"
-	"github.com/docker/distribution/registry/api/errcode"
-	v2 "github.com/docker/distribution/registry/api/v2"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
@@ -95,7 +93,7 @@ func (s *Store) pullOne(ctx context.Context, named reference.Named, opts PullOpt
 	}
 	srcRef, err := docker.NewReference(named)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", named, errdefs.ErrInvalidArgument)
+		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("%s", named))
 	}
 	destRef, err := istorage.Transport.NewStoreReference(s.cs, named, "")
 	if err != nil {
@@ -118,39 +116,11 @@ func (s *Store) pullOne(ctx context.Context, named reference.Named, opts PullOpt
 		ImageListSelection: copy.CopySystemImage,
 	})
 	if err != nil {
-		return nil, classifyRegistryError(named, err)
+		return nil, classifyRegistryError(opPull, named, err)
 	}
 	img, err := istorage.Transport.GetStoreImage(s.cs, destRef)
 	if err != nil {
 		return nil, fmt.Errorf("finding %s after the pull: %w", named, err)
 	}
 	return &PullResult{Name: named.String(), ID: img.ID, Updated: img.ID != before}, nil
-}
-
-// classifyRegistryError gives registry failures docker's classes, so the
-// API answers 404 for an unknown image and 401/403-like errors stay clear.
-func classifyRegistryError(named reference.Named, err error) error {
-	var ec errcode.ErrorCoder
-	if errors.As(err, &ec) {
-		switch ec.ErrorCode() {
-		case v2.ErrorCodeManifestUnknown, v2.ErrorCodeNameUnknown:
-			return fmt.Errorf("manifest for %s not found: %v: %w", reference.FamiliarString(named), err, errdefs.ErrNotFound)
-		case errcode.ErrorCodeDenied, errcode.ErrorCodeUnauthorized:
-			return fmt.Errorf("pull access denied for %s, repository does not exist or may require 'rrun login': %v: %w", reference.FamiliarName(named), err, errdefs.ErrPermissionDenied)
-		}
-	}
-	var unauth docker.ErrUnauthorizedForCredentials
-	if errors.As(err, &unauth) {
-		return fmt.Errorf("pull access denied for %s: %v: %w", reference.FamiliarName(named), err, errdefs.ErrUnauthenticated)
-	}
-	if errors.Is(err, context.Canceled) {
-		return err
-	}
-	return fmt.Errorf("pulling %s: %w", reference.FamiliarString(named), errdefsUnavailable(err))
-}
-
-// errdefsUnavailable marks registry trouble (down, refusing, bad TLS) as
-// unavailable while keeping the cause readable.
-func errdefsUnavailable(err error) error {
-	return fmt.Errorf("%v: %w", err, errdefs.ErrUnavailable)
 }

@@ -14,11 +14,11 @@ import (
 // "alpine" is docker.io/library/alpine:latest.
 func ParseReference(name string) (reference.Named, error) {
 	if strings.Contains(name, "://") {
-		return nil, fmt.Errorf("invalid reference format %q: image names have no scheme: %w", name, errdefs.ErrInvalidArgument)
+		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid reference format %q: image names have no scheme", name))
 	}
 	named, err := reference.ParseNormalizedNamed(name)
 	if err != nil {
-		return nil, fmt.Errorf("invalid reference format %q: %v: %w", name, err, errdefs.ErrInvalidArgument)
+		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid reference format %q: %v", name, err))
 	}
 	return reference.TagNameOnly(named), nil
 }
@@ -59,7 +59,7 @@ func notFoundImage(name string) error {
 	if named, err := ParseReference(name); err == nil && !isHexPrefix(strings.TrimPrefix(name, "sha256:")) {
 		shown = reference.FamiliarString(named)
 	}
-	return fmt.Errorf("No such image: %s: %w", shown, errdefs.ErrNotFound)
+	return errdefs.ErrNotFound.WithMessage(fmt.Sprintf("No such image: %s", shown))
 }
 
 func hasName(img *cstorage.Image, name string) bool {

@@ -32,7 +32,7 @@ func (s *Store) Remove(ctx context.Context, name string, opts RemoveOptions) ([]
 		return []image.DeleteResponse{{Untagged: FamiliarString(byName)}}, nil
 	}
 	if byName == "" && len(img.Names) > 1 && !opts.Force {
-		return nil, fmt.Errorf("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories: %w", shortID(img.ID), errdefs.ErrConflict)
+		return nil, errdefs.ErrConflict.WithMessage(fmt.Sprintf("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", shortID(img.ID)))
 	}
 	users, err := s.containersUsing(img.ID)
 	if err != nil {
@@ -40,9 +40,9 @@ func (s *Store) Remove(ctx context.Context, name string, opts RemoveOptions) ([]
 	}
 	if len(users) > 0 && !opts.Force {
 		if byName != "" {
-			return nil, fmt.Errorf("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s: %w", name, shortID(users[0]), shortID(img.ID), errdefs.ErrConflict)
+			return nil, errdefs.ErrConflict.WithMessage(fmt.Sprintf("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s", name, shortID(users[0]), shortID(img.ID)))
 		}
-		return nil, fmt.Errorf("conflict: unable to delete %s (must be forced) - image is being used by stopped container %s: %w", shortID(img.ID), shortID(users[0]), errdefs.ErrConflict)
+		return nil, errdefs.ErrConflict.WithMessage(fmt.Sprintf("conflict: unable to delete %s (must be forced) - image is being used by stopped container %s", shortID(img.ID), shortID(users[0])))
 	}
 
 	var out []image.DeleteResponse
@@ -101,7 +101,7 @@ func (s *Store) Tag(ctx context.Context, source, target string) error {
 		return err
 	}
 	if _, ok := named.(reference.Digested); ok {
-		return fmt.Errorf("refusing to create a tag with a digest reference: %w", errdefs.ErrInvalidArgument)
+		return errdefs.ErrInvalidArgument.WithMessage("refusing to create a tag with a digest reference")
 	}
 	if err := s.cs.AddNames(img.ID, []string{named.String()}); err != nil {
 		return fmt.Errorf("tagging %s as %s: %w", source, target, err)

@@ -31,9 +31,19 @@ type RegistryOptions struct {
 
 // systemContext is containers/image's view of the options for a registry.
 func (s *Store) systemContext(registry string, opts RegistryOptions) (*types.SystemContext, error) {
+	sys, err := registryContext(registry, opts)
+	if err != nil {
+		return nil, err
+	}
+	// Keep containers/image's caches with rrun's data, not podman's.
+	sys.BlobInfoCacheDir = filepath.Join(s.GraphRoot(), "cache")
+	return sys, nil
+}
+
+// registryContext is systemContext without a store, for what needs no
+// storage (login, logout).
+func registryContext(registry string, opts RegistryOptions) (*types.SystemContext, error) {
 	sys := &types.SystemContext{
-		// Keep containers/image's caches with rrun's data, not podman's.
-		BlobInfoCacheDir:         filepath.Join(s.GraphRoot(), "cache"),
 		DockerRegistryUserAgent:  "rrun",
 		DockerAuthConfig:         opts.Credentials,
 		AuthFilePath:             opts.AuthFile,

@@ -208,7 +208,7 @@ func userCredential() *syscall.SysProcAttr {
 	if !tuser.asRoot {
 		return nil
 	}
-	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(tuser.uid), Gid: uint32(tuser.gid), Groups: []uint32{}}}
+	return credentialFor(tuser.uid, tuser.gid)
 }
 
 // rrun runs rrun to completion (two minutes at most).
@@ -291,4 +291,19 @@ func subIDStart(t *testing.T, file string) (start, count int) {
 	}
 	t.Fatalf("%s has no range for %s", file, tuser.name)
 	return 0, 0
+}
+
+func lookupIDs(t *testing.T, name string) (uid, gid int) {
+	t.Helper()
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid
+}
+
+func credentialFor(uid, gid int) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}
 }
