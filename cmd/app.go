@@ -104,7 +104,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			imageCommand(),
 			pullCommand(), imagesCommand(), rmiCommand(), tagCommand(),
-			inspectCommand(),
+			pushCommand(), saveCommand(), loadCommand(), importCommand(), historyCommand(),
+			loginCommand(), logoutCommand(),
+			inspectCommand(), systemCommand(),
 			infoCommand(), unshareCommand(), versionCommand(),
 		},
 	}
@@ -129,18 +131,28 @@ func engineOptions(c *cli.Context) (engine.Options, error) {
 	return opts, opts.Complete()
 }
 
-// withEngine runs fn with an open engine, inside the user's rootless
-// namespaces (re-executing rrun there first when needed).
-func withEngine(c *cli.Context, fn func(*engine.Engine) error) error {
+// enterNamespace maps the global flags to engine options and moves the
+// process into the user's rootless namespaces (re-executing rrun there
+// first when needed).
+func enterNamespace(c *cli.Context) (engine.Options, error) {
 	opts, err := engineOptions(c)
 	if err != nil {
-		return err
+		return opts, err
 	}
 	if err := opts.PrepareRunRoot(); err != nil {
-		return &exitCodeError{code: exitUsage, err: err}
+		return opts, &exitCodeError{code: exitUsage, err: err}
 	}
 	if err := rootless.Enter(opts.RunRoot); err != nil {
-		return &exitCodeError{code: exitUsage, err: err}
+		return opts, &exitCodeError{code: exitUsage, err: err}
+	}
+	return opts, nil
+}
+
+// withEngine runs fn with an open engine, inside the user's namespaces.
+func withEngine(c *cli.Context, fn func(*engine.Engine) error) error {
+	opts, err := enterNamespace(c)
+	if err != nil {
+		return err
 	}
 	eng, err := engine.Open(opts)
 	if err != nil {

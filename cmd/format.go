@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,7 +25,7 @@ type formatter struct {
 // templateFuncs are the helpers docker's templates offer.
 var templateFuncs = template.FuncMap{
 	"json": func(v any) (string, error) {
-		b, err := json.Marshal(v)
+		b, err := marshalJSON(v)
 		return string(b), err
 	},
 	"join":  strings.Join,
@@ -86,7 +87,7 @@ func (f *formatter) writeHeader(headers any) error {
 
 func (f *formatter) row(v any) error {
 	if f.json {
-		b, err := json.Marshal(v)
+		b, err := marshalJSON(v)
 		if err != nil {
 			return err
 		}
@@ -105,4 +106,16 @@ func (f *formatter) flush() error {
 		return f.tabw.Flush()
 	}
 	return nil
+}
+
+// marshalJSON is json.Marshal without HTML escaping, as docker's --format
+// prints "<none>" and "<missing>" rather than "\u003cnone\u003e".
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -14,6 +14,7 @@ func imageCommand() *cli.Command {
 			{Name: "rm", Aliases: []string{"remove"}, Usage: "Remove one or more images", ArgsUsage: "IMAGE [IMAGE...]", Flags: rmiFlags(), Action: rmiAction},
 			{Name: "tag", Usage: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ArgsUsage: "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", Action: tagAction},
 			imageMountCommand(), imageUnmountCommand(),
+			pushCommand(), saveCommand(), loadCommand(), importCommand(), historyCommand(), imagePruneCommand(),
 			{Name: "inspect", Usage: "Display detailed information on one or more images", ArgsUsage: "IMAGE [IMAGE...]", Flags: inspectFlags(), Action: imageInspectAction},
 		},
 	}

@@ -7,8 +7,6 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/rrun/rrun/pkg/rootless"
 )
 
 func unshareCommand() *cli.Command {
@@ -23,15 +21,9 @@ func unshareCommand() *cli.Command {
 }
 
 func unshareAction(c *cli.Context) error {
-	opts, err := engineOptions(c)
+	opts, err := enterNamespace(c)
 	if err != nil {
 		return err
-	}
-	if err := opts.PrepareRunRoot(); err != nil {
-		return &exitCodeError{code: exitUsage, err: err}
-	}
-	if err := rootless.Enter(opts.RunRoot); err != nil {
-		return &exitCodeError{code: exitUsage, err: err}
 	}
 	args := c.Args().Slice()
 	if len(args) == 0 {

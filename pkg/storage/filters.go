@@ -63,11 +63,7 @@ func (s *Store) imageFilter(f Filters) (func(*imageRecord) bool, error) {
 		case "before", "since":
 			var bounds []*imageRecord
 			for _, v := range values {
-				img, _, err := s.lookupImage(v)
-				if err != nil {
-					return nil, err
-				}
-				rec, err := s.record(img)
+				rec, err := s.lookupRecord(v)
 				if err != nil {
 					return nil, err
 				}

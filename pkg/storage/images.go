@@ -60,6 +60,15 @@ func (s *Store) records() ([]*imageRecord, error) {
 	return out, nil
 }
 
+// lookupRecord finds a local image by name or id and loads its record.
+func (s *Store) lookupRecord(name string) (*imageRecord, error) {
+	img, _, err := s.lookupImage(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.record(img)
+}
+
 func (s *Store) record(img *cstorage.Image) (*imageRecord, error) {
 	r := &imageRecord{img: img}
 	data, err := s.cs.ImageBigData(img.ID, digest.NewDigestFromEncoded(digest.SHA256, img.ID).String())
@@ -160,14 +169,11 @@ func (r *imageRecord) summary() image.Summary {
 
 // Inspect returns docker's image inspect document for a name or id.
 func (s *Store) Inspect(ctx context.Context, name string) (*image.InspectResponse, error) {
-	img, _, err := s.lookupImage(name)
+	r, err := s.lookupRecord(name)
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.record(img)
-	if err != nil {
-		return nil, err
-	}
+	img := r.img
 	cfg := r.config.Config
 	layers := make([]string, 0, len(r.config.RootFS.DiffIDs))
 	for _, d := range r.config.RootFS.DiffIDs {

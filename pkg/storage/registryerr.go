@@ -28,19 +28,20 @@ func classifyRegistryError(op registryOp, named reference.Named, err error) erro
 		switch ec.ErrorCode() {
 		case v2.ErrorCodeManifestUnknown, v2.ErrorCodeNameUnknown:
 			if op == opPull {
-				return fmt.Errorf("manifest for %s not found: %v: %w", reference.FamiliarString(named), err, errdefs.ErrNotFound)
+				return errdefs.ErrNotFound.WithMessage(fmt.Sprintf("manifest for %s not found: %v", reference.FamiliarString(named), err))
 			}
 		case errcode.ErrorCodeDenied, errcode.ErrorCodeUnauthorized:
 			if op == opPush {
-				// docker shows the registry's "denied: requested access to the resource is denied".
-				return fmt.Errorf("push access denied for %s, the repository may not exist or may require 'rrun login': %v: %w", reference.FamiliarName(named), err, errdefs.ErrPermissionDenied)
+				// The registry's own words ("denied: requested access to
+				// the resource is denied") are what docker shows.
+				return errdefs.ErrPermissionDenied.WithMessage(fmt.Sprintf("push access denied for %s, the repository may not exist or may require 'rrun login': %v", reference.FamiliarName(named), err))
 			}
-			return fmt.Errorf("pull access denied for %s, repository does not exist or may require 'rrun login': %v: %w", reference.FamiliarName(named), err, errdefs.ErrPermissionDenied)
+			return errdefs.ErrPermissionDenied.WithMessage(fmt.Sprintf("pull access denied for %s, repository does not exist or may require 'rrun login': %v", reference.FamiliarName(named), err))
 		}
 	}
 	var unauth docker.ErrUnauthorizedForCredentials
 	if errors.As(err, &unauth) {
-		return fmt.Errorf("%s access denied for %s: %v: %w", op, reference.FamiliarName(named), err, errdefs.ErrUnauthenticated)
+		return errdefs.ErrUnauthenticated.WithMessage(fmt.Sprintf("%s access denied for %s: %v", op, reference.FamiliarName(named), err))
 	}
 	if errors.Is(err, context.Canceled) {
 		return err
@@ -49,11 +50,11 @@ func classifyRegistryError(op registryOp, named reference.Named, err error) erro
 	if op == opPush {
 		verb = "pushing"
 	}
-	return fmt.Errorf("%s %s: %w", verb, reference.FamiliarString(named), errdefsUnavailable(err))
+	return errdefsUnavailable(fmt.Errorf("%s %s: %w", verb, reference.FamiliarString(named), err))
 }
 
 // errdefsUnavailable marks registry trouble (down, refusing, bad TLS) as
 // unavailable while keeping the cause readable.
 func errdefsUnavailable(err error) error {
-	return fmt.Errorf("%v: %w", err, errdefs.ErrUnavailable)
+	return errdefs.ErrUnavailable.WithMessage(err.Error())
 }
