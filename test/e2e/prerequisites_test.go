@@ -105,3 +105,37 @@ func TestRefusingRegistry(t *testing.T) {
 		t.Fatalf("refused pulls stored images: %q", got)
 	}
 }
+
+// policy.json is honoured: a policy that rejects the registry stops the
+// pull, one that accepts lets it through.
+func TestSignaturePolicyIsHonoured(t *testing.T) {
+	e := newEnv(t)
+	write := func(name, policy string) string {
+		path := filepath.Join(e.work, name)
+		if err := os.WriteFile(path, []byte(policy), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	reject := write("reject.json", `{"default":[{"type":"reject"}]}`)
+	accept := write("accept.json", `{"default":[{"type":"insecureAcceptAnything"}]}`)
+	pull := func(policy string) result {
+		cmd := e.command(context.Background(), "pull", "-q", "busybox")
+		cmd.Env = append(cmd.Env, "CONTAINERS_POLICY_JSON="+policy)
+		out, err := cmd.CombinedOutput()
+		r := result{stderr: string(out)}
+		if ee, ok := err.(*exec.ExitError); ok {
+			r.code = ee.ExitCode()
+		}
+		return r
+	}
+	if r := pull(reject); r.code == 0 || !strings.Contains(r.stderr, "rejected") {
+		t.Fatalf("pull under a rejecting policy: %s", r)
+	}
+	if got := e.ok("images", "-q"); got != "" {
+		t.Fatalf("a rejected image was stored: %q", got)
+	}
+	if r := pull(accept); r.code != 0 {
+		t.Fatalf("pull under an accepting policy: %s", r)
+	}
+}
