@@ -10,8 +10,9 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO        ?= go
 BIN       := bin/rrun
 # containers_image_openpgp: pure-Go signatures instead of gpgme;
-# exclude_graphdriver_btrfs: no btrfs headers needed.
-GOTAGS    := containers_image_openpgp,exclude_graphdriver_btrfs
+# exclude_graphdriver_btrfs: no btrfs headers needed; seccomp: libcontainer
+# applies seccomp profiles through libseccomp (libseccomp-dev).
+GOTAGS    := containers_image_openpgp,exclude_graphdriver_btrfs,seccomp
 VERSION   ?= $(shell git describe --tags --dirty 2>/dev/null || echo 0.1.0-dev)
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS   := -X github.com/rrun/rrun/pkg/version.Version=$(VERSION) -X github.com/rrun/rrun/pkg/version.GitCommit=$(COMMIT)

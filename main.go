@@ -9,15 +9,21 @@ import (
 	"go.podman.io/storage/pkg/reexec"
 
 	"github.com/rrun/rrun/cmd"
+	"github.com/rrun/rrun/pkg/engine"
+	"github.com/rrun/rrun/pkg/oci"
 	"github.com/rrun/rrun/pkg/rootless"
 )
 
 func main() {
+	// The container's init: libcontainer's nsexec (a C constructor) has
+	// already set up its namespaces.
+	oci.MaybeRunInit()
 	// containers/storage unpacks layers in a re-executed, chrooted copy
 	// of this binary; those runs end here.
 	if reexec.Init() {
 		return
 	}
 	rootless.MaybeRunPause()
+	engine.MaybeRunMonitor()
 	os.Exit(cmd.Run(os.Args))
 }

@@ -76,8 +76,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Writer:                 stdout,
 		ErrWriter:              stderr,
 		UseShortOptionHandling: true,
-		EnableBashCompletion:   true,
-		HideHelpCommand:        true,
+		// docker never splits flag values on commas (-e A=a,b, --mount …).
+		DisableSliceFlagSeparator: true,
+		EnableBashCompletion:      true,
+		HideHelpCommand:           true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log messages at or above `LEVEL`: debug, info, warn, error"},
 			&cli.StringFlag{Name: "root", Usage: "storage root `DIR` (default $XDG_DATA_HOME/rrun/storage)", EnvVars: []string{"RRUN_ROOT"}},
@@ -102,6 +104,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			os.Exit(exitUsage)
 		},
 		Commands: []*cli.Command{
+			containerCommand(),
+			runCommand(), createCommand(), startCommand(), stopCommand(), killCommand(), restartCommand(),
+			rmCommand(), psCommand(), waitCommand(), logsCommand(), attachCommand(),
 			imageCommand(),
 			pullCommand(), imagesCommand(), rmiCommand(), tagCommand(),
 			pushCommand(), saveCommand(), loadCommand(), importCommand(), historyCommand(),

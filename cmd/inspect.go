@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/containerd/errdefs"
 	"github.com/urfave/cli/v2"
 
 	"github.com/rrun/rrun/pkg/engine"
@@ -14,7 +15,7 @@ import (
 func inspectFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "format the output using the given Go template, or 'json'"},
-		&cli.StringFlag{Name: "type", Usage: "only inspect objects of the given `TYPE` (image)"},
+		&cli.StringFlag{Name: "type", Usage: "only inspect objects of the given `TYPE`: container or image"},
 	}
 }
 
@@ -25,26 +26,56 @@ func inspectCommand() *cli.Command {
 		ArgsUsage: "NAME|ID [NAME|ID...]",
 		Flags:     inspectFlags(),
 		Action: func(c *cli.Context) error {
-			if t := c.String("type"); t != "" && t != "image" {
-				return usageError("unsupported --type %q: rrun can inspect images", t)
+			switch t := c.String("type"); t {
+			case "image":
+				return imageInspectAction(c)
+			case "container":
+				return containerInspectAction(c)
+			case "":
+				return inspectObjects(c, func(eng *engine.Engine, name string) (any, error) {
+					// Containers first, then images, as docker looks.
+					obj, err := eng.Inspect(c.Context, name)
+					if errdefs.IsNotFound(err) {
+						if img, ierr := eng.Images.Inspect(c.Context, name); ierr == nil {
+							return img, nil
+						}
+						return nil, errdefs.ErrNotFound.WithMessage("No such object: " + name)
+					}
+					return obj, err
+				})
+			default:
+				return usageError("%q is not a valid value for --type", t)
 			}
-			return imageInspectAction(c)
 		},
 	}
 }
 
+func containerInspectAction(c *cli.Context) error {
+	return inspectObjects(c, func(eng *engine.Engine, name string) (any, error) {
+		return eng.Inspect(c.Context, name)
+	})
+}
+
 func imageInspectAction(c *cli.Context) error {
+	return inspectObjects(c, func(eng *engine.Engine, name string) (any, error) {
+		return eng.Images.Inspect(c.Context, name)
+	})
+}
+
+// inspectObjects inspects each argument, prints what it found and fails
+// if anything was missing, as docker inspect does.
+func inspectObjects(c *cli.Context, inspect func(*engine.Engine, string) (any, error)) error {
 	if c.NArg() < 1 {
 		return usageError("\"inspect\" requires at least 1 argument")
 	}
 	return withEngine(c, func(eng *engine.Engine) error {
 		var objects []any
-		var missing []string
+		failed := false
 		for _, name := range c.Args().Slice() {
-			obj, err := eng.Images.Inspect(c.Context, name)
+			obj, err := inspect(eng, name)
 			if err != nil {
 				fmt.Fprintf(c.App.ErrWriter, "Error: %v\n", err)
-				missing = append(missing, name)
+				failed = true
 				continue
 			}
 			objects = append(objects, obj)
@@ -52,7 +83,7 @@ func imageInspectAction(c *cli.Context) error {
 		if err := printInspect(c, objects); err != nil {
 			return err
 		}
-		if len(missing) > 0 {
+		if failed {
 			return &exitCodeError{code: exitError}
 		}
 		return nil

@@ -11,11 +11,11 @@ import (
 
 // Options configure an engine. The zero value means all defaults.
 type Options struct {
-	Root          string   // storage root; default DefaultRoot()
-	RunRoot       string   // run-time state; default DefaultRunRoot()
-	StorageDriver string   // overlay, fuse-overlayfs, vfs or "" to choose
-	StorageOpts   []string // extra containers/storage driver options
-	Warn          func(string)
+	Root          string       `json:"root"`          // storage root; default DefaultRoot()
+	RunRoot       string       `json:"runRoot"`       // run-time state; default DefaultRunRoot()
+	StorageDriver string       `json:"storageDriver"` // overlay, fuse-overlayfs, vfs or "" to choose
+	StorageOpts   []string     `json:"storageOpts"`   // extra containers/storage driver options
+	Warn          func(string) `json:"-"`             // user-facing warnings
 }
 
 // Complete fills in the default paths.

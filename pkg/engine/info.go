@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"context"
+	"github.com/moby/moby/api/types/container"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -176,4 +177,19 @@ func DetectCgroups(uid int) CgroupSet {
 		set.Note = "no controllers are delegated to the user: see systemd's Delegate= (user@.service)"
 	}
 	return set
+}
+
+// limitsWarning says, once per create, that resource limits cannot be
+// applied on this host, as rootless podman warns.
+func (e *Engine) limitsWarning(hc *container.HostConfig) string {
+	r := hc.Resources
+	asked := r.Memory != 0 || r.NanoCPUs != 0 || r.CPUShares != 0 || (r.PidsLimit != nil && *r.PidsLimit > 0) ||
+		r.CpusetCpus != "" || r.MemorySwap != 0 || r.BlkioWeight != 0 || r.CPUQuota != 0
+	if !asked {
+		return ""
+	}
+	if cg := DetectCgroups(rootless.HostUID()); !cg.Limits {
+		return "resource limits are ignored: " + cg.Note
+	}
+	return ""
 }

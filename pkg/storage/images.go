@@ -229,3 +229,18 @@ func shortID(id string) string {
 	}
 	return id
 }
+
+// ImageConfig is what the container engine needs of a local image.
+type ImageConfig struct {
+	ID     string // sha256:…
+	Config dockerspec.DockerOCIImage
+}
+
+// ResolveImage finds a local image by name or id, for creating a container.
+func (s *Store) ResolveImage(name string) (*ImageConfig, error) {
+	r, err := s.lookupRecord(name)
+	if err != nil {
+		return nil, err
+	}
+	return &ImageConfig{ID: "sha256:" + r.img.ID, Config: r.config}, nil
+}

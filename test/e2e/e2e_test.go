@@ -143,7 +143,17 @@ func (e *env) mkdirAsUser(dir string) {
 // to subordinate ids) and stops the namespace holder.
 func (e *env) destroy() {
 	if _, err := os.Stat(e.runroot); err == nil {
-		r := e.rrun("unshare", "rm", "-rf", e.root)
+		if ids := strings.Fields(e.rrun("ps", "-aq").stdout); len(ids) > 0 {
+			e.rrun(append([]string{"rm", "-f"}, ids...)...)
+		}
+		// Monitors of --rm containers may still be finishing: retry.
+		var r result
+		for i := 0; i < 20; i++ {
+			if r = e.rrun("unshare", "rm", "-rf", e.root); r.code == 0 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		if r.code != 0 {
 			e.t.Logf("cleanup: %s", r.stderr)
 		}

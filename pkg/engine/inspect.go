@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	mobystorage "github.com/moby/moby/api/types/storage"
+)
+
+// Inspect returns docker's container inspect document.
+func (e *Engine) Inspect(ctx context.Context, ref string) (*container.InspectResponse, error) {
+	c, err := e.lookupContainer(ref)
+	if err != nil {
+		return nil, err
+	}
+	st, err := e.currentState(c.ID)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := e.containerDir(c.ID)
+	if err != nil {
+		return nil, err
+	}
+	var path string
+	var args []string
+	if cmd := append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...); len(cmd) > 0 {
+		path, args = cmd[0], cmd[1:]
+	}
+	if args == nil {
+		args = []string{}
+	}
+	resp := &container.InspectResponse{
+		ID:      c.ID,
+		Created: c.Created.Format(time.RFC3339Nano),
+		Path:    path,
+		Args:    args,
+		State: &container.State{
+			Status:     st.Status,
+			Running:    st.Status == container.StateRunning,
+			Paused:     st.Status == container.StatePaused,
+			Restarting: st.Status == container.StateRestarting,
+			OOMKilled:  st.OOMKilled,
+			Dead:       st.Status == container.StateDead,
+			Pid:        st.Pid,
+			ExitCode:   st.ExitCode,
+			Error:      st.Error,
+			StartedAt:  dockerTime(st.StartedAt),
+			FinishedAt: dockerTime(st.FinishedAt),
+		},
+		Image:          c.ImageID,
+		ResolvConfPath: filepath.Join(dir, "resolv.conf"),
+		HostnamePath:   filepath.Join(dir, "hostname"),
+		HostsPath:      filepath.Join(dir, "hosts"),
+		LogPath:        filepath.Join(dir, logFile),
+		Name:           "/" + c.Name,
+		RestartCount:   st.RestartCount,
+		Driver:         e.Images.Driver(),
+		Platform:       "linux",
+		HostConfig:     c.HostConfig,
+		GraphDriver:    &mobystorage.DriverData{Name: e.Images.Driver(), Data: map[string]string{}},
+		Mounts:         []container.MountPoint{},
+		Config:         c.Config,
+		NetworkSettings: &container.NetworkSettings{
+			Networks: nil,
+		},
+	}
+	if !isRunning(st) {
+		resp.State.Pid = 0
+	}
+	if c.HostConfig.LogConfig.Type == "none" {
+		resp.LogPath = ""
+	}
+	return resp, nil
+}
+
+// dockerTime formats times as docker does, with its zero value for never.
+func dockerTime(t time.Time) string {
+	if t.IsZero() {
+		return "0001-01-01T00:00:00Z"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/docker/go-units"
+	"github.com/moby/moby/api/types/container"
+)
+
+// ListOptions are docker ps's.
+type ListOptions struct {
+	All     bool
+	Limit   int // the n most recently created; 0: no limit
+	Filters map[string][]string
+}
+
+// containerView is a container with its checked state, the unit listing,
+// filtering and inspecting work on.
+type containerView struct {
+	c  *Container
+	st *State
+}
+
+// views loads every container, newest first.
+func (e *Engine) views() ([]containerView, error) {
+	scs, err := e.Images.Containers().Containers()
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	var out []containerView
+	for _, sc := range scs {
+		c, err := e.loadContainer(sc.ID)
+		if err != nil {
+			continue // not one of rrun's containers (or being created)
+		}
+		st, err := e.currentState(c.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, containerView{c: c, st: st})
+	}
+	slices.SortFunc(out, func(a, b containerView) int { return b.c.Created.Compare(a.c.Created) })
+	return out, nil
+}
+
+// List returns containers as docker's /containers/json does.
+func (e *Engine) List(ctx context.Context, opts ListOptions) ([]container.Summary, error) {
+	views, err := e.views()
+	if err != nil {
+		return nil, err
+	}
+	match, err := e.containerFilter(opts.Filters, views)
+	if err != nil {
+		return nil, err
+	}
+	out := []container.Summary{}
+	for _, v := range views {
+		if !opts.All && !isRunning(v.st) && len(opts.Filters["status"]) == 0 {
+			continue
+		}
+		if !match(v) {
+			continue
+		}
+		out = append(out, v.summary())
+		if opts.Limit > 0 && len(out) == opts.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (v containerView) summary() container.Summary {
+	s := container.Summary{
+		ID:      v.c.ID,
+		Names:   []string{"/" + v.c.Name},
+		Image:   v.c.Config.Image,
+		ImageID: v.c.ImageID,
+		Command: strings.Join(append(append([]string{}, v.c.Config.Entrypoint...), v.c.Config.Cmd...), " "),
+		Created: v.c.Created.Unix(),
+		Labels:  v.c.Config.Labels,
+		State:   v.st.Status,
+		Status:  statusText(v.st),
+		Ports:   []container.PortSummary{},
+		Mounts:  []container.MountPoint{},
+	}
+	if s.Labels == nil {
+		s.Labels = map[string]string{}
+	}
+	s.HostConfig.NetworkMode = networkMode(v.c)
+	return s
+}
+
+func networkMode(c *Container) string {
+	if m := string(c.HostConfig.NetworkMode); m != "" {
+		return m
+	}
+	return "host"
+}
+
+// statusText is docker's human status: "Up 5 minutes", "Exited (0) 2
+// hours ago", "Created".
+func statusText(st *State) string {
+	switch st.Status {
+	case container.StateRunning:
+		return "Up " + units.HumanDuration(time.Since(st.StartedAt))
+	case container.StatePaused:
+		return "Up " + units.HumanDuration(time.Since(st.StartedAt)) + " (Paused)"
+	case container.StateRestarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, units.HumanDuration(time.Since(st.FinishedAt)))
+	case container.StateExited:
+		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, units.HumanDuration(time.Since(st.FinishedAt)))
+	case container.StateDead:
+		return "Dead"
+	}
+	return "Created"
+}
+
+// containerFilter compiles docker ps's filters: id, name, label, status,
+// exited, ancestor, before, since.
+func (e *Engine) containerFilter(f map[string][]string, views []containerView) (func(containerView) bool, error) {
+	var preds []func(containerView) bool
+	find := func(ref string) (*containerView, error) {
+		c, err := e.lookupContainer(ref)
+		if err != nil {
+			return nil, err
+		}
+		for i := range views {
+			if views[i].c.ID == c.ID {
+				return &views[i], nil
+			}
+		}
+		return nil, noSuchContainer(ref)
+	}
+	for key, values := range f {
+		values := values
+		switch key {
+		case "id":
+			preds = append(preds, func(v containerView) bool {
+				return slices.ContainsFunc(values, func(p string) bool { return strings.HasPrefix(v.c.ID, p) })
+			})
+		case "name":
+			preds = append(preds, func(v containerView) bool {
+				return slices.ContainsFunc(values, func(p string) bool { return strings.Contains(v.c.Name, strings.TrimPrefix(p, "/")) })
+			})
+		case "label":
+			preds = append(preds, func(v containerView) bool {
+				for _, l := range values {
+					k, want, hasValue := strings.Cut(l, "=")
+					got, ok := v.c.Config.Labels[k]
+					if !ok || hasValue && got != want {
+						return false
+					}
+				}
+				return true
+			})
+		case "status":
+			for _, s := range values {
+				if err := container.ValidateContainerState(container.ContainerState(s)); err != nil {
+					return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter 'status=%s'", s))
+				}
+			}
+			preds = append(preds, func(v containerView) bool { return slices.Contains(values, string(v.st.Status)) })
+		case "exited":
+			preds = append(preds, func(v containerView) bool {
+				return v.st.Status == container.StateExited && slices.Contains(values, fmt.Sprint(v.st.ExitCode))
+			})
+		case "ancestor":
+			var ids []string
+			for _, ref := range values {
+				img, err := e.Images.ResolveImage(ref)
+				if err != nil {
+					continue // docker matches nothing for an unknown image
+				}
+				ids = append(ids, img.ID)
+			}
+			preds = append(preds, func(v containerView) bool { return slices.Contains(ids, v.c.ImageID) })
+		case "before", "since":
+			var bounds []time.Time
+			for _, ref := range values {
+				b, err := find(ref)
+				if err != nil {
+					return nil, err
+				}
+				bounds = append(bounds, b.c.Created)
+			}
+			before := key == "before"
+			preds = append(preds, func(v containerView) bool {
+				for _, t := range bounds {
+					if before && !v.c.Created.Before(t) || !before && !v.c.Created.After(t) {
+						return false
+					}
+				}
+				return true
+			})
+		default:
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter '%s'", key))
+		}
+	}
+	return func(v containerView) bool {
+		for _, p := range preds {
+			if !p(v) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}

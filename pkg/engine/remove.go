@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/events"
+	cstorage "go.podman.io/storage"
+)
+
+// RemoveOptions are docker rm's flags.
+type RemoveOptions struct {
+	Force   bool // kill a running container first
+	Volumes bool // remove its anonymous volumes too
+}
+
+// Remove deletes a container: its writable layer, record, log and
+// run-time files. A running one needs Force, as with docker.
+func (e *Engine) Remove(ctx context.Context, ref string, opts RemoveOptions) error {
+	c, err := e.lookupContainer(ref)
+	if err != nil {
+		return err
+	}
+	st, err := e.currentState(c.ID)
+	if err != nil {
+		return err
+	}
+	if isRunning(st) {
+		if !opts.Force {
+			return errdefs.ErrConflict.WithMessage(fmt.Sprintf("cannot remove container %q: container is running: stop the container before removing or force remove", "/"+c.Name))
+		}
+		if _, err := e.markStopped(c.ID); err != nil {
+			return err
+		}
+		_ = signalProcess(st, syscall.SIGKILL)
+		if _, ok := e.waitExited(c.ID, 10*time.Second); !ok {
+			return fmt.Errorf("container %s did not exit after SIGKILL", c.Name)
+		}
+	}
+	// Let the monitor finish its clean-up (unmounting) before deleting.
+	waitProcessGone(st.MonitorPid, st.MonitorStart, st.BootID, 5*time.Second)
+	return e.removeStopped(c)
+}
+
+// removeStopped deletes a container that does not run.
+func (e *Engine) removeStopped(c *Container) error {
+	cs := e.Images.Containers()
+	if _, err := cs.Unmount(c.ID, true); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
+		return fmt.Errorf("unmounting container %s: %w", c.Name, err)
+	}
+	if err := cs.DeleteContainer(c.ID); err != nil {
+		if errors.Is(err, cstorage.ErrContainerUnknown) {
+			return nil // removed meanwhile (--rm)
+		}
+		return fmt.Errorf("removing container %s: %w", c.Name, err)
+	}
+	_ = os.RemoveAll(e.runDir(c.ID))
+	_ = os.RemoveAll(filepath.Join(e.opts.RunRoot, "runc", c.ID))
+	e.emit(containerEvent(events.ActionDestroy, c))
+	return nil
+}
+
+func waitProcessGone(pid int, start uint64, boot string, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for processAlive(pid, start, boot) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,145 @@
+package engine
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rrun/rrun/pkg/oci"
+)
+
+// containerSpec builds the container's OCI spec, writing the files docker
+// generates for it (hosts, hostname, resolv.conf) into its directory.
+func (e *Engine) containerSpec(c *Container, rootfs string) (*specs.Spec, error) {
+	dir, err := e.containerDir(c.ID)
+	if err != nil {
+		return nil, err
+	}
+	files, err := writeNetworkFiles(dir, c)
+	if err != nil {
+		return nil, err
+	}
+	in := oci.SpecInput{
+		ID:             c.ID,
+		Rootfs:         rootfs,
+		Config:         c.Config,
+		HostConfig:     c.HostConfig,
+		HostsPath:      files.hosts,
+		HostnamePath:   files.hostname,
+		ResolvConfPath: files.resolvConf,
+		Volumes:        e.volumePath,
+	}
+	switch mode := string(c.HostConfig.NetworkMode); mode {
+	case "none":
+		in.NetNSPath = "new"
+	case "", "default", "host", "bridge":
+		// Until user-mode networking lands, containers share the host's
+		// network (see `rrun run --help`).
+	default:
+		return nil, fmt.Errorf("network mode %q is not supported yet: use none or host", mode)
+	}
+	if c.HostConfig.Init != nil && *c.HostConfig.Init {
+		return nil, fmt.Errorf("--init is not supported yet")
+	}
+	return oci.BuildSpec(in)
+}
+
+type networkFiles struct{ hosts, hostname, resolvConf string }
+
+// hostname is the container's host name: docker's default is the short id.
+func hostname(c *Container) string {
+	if c.Config.Hostname != "" {
+		return c.Config.Hostname
+	}
+	return c.ID[:12]
+}
+
+// writeNetworkFiles writes /etc/hosts, /etc/hostname and /etc/resolv.conf
+// as docker does for a container on the host's network: the host's
+// resolvers (reachable, as the network is shared), the container's name,
+// and the --add-host entries.
+func writeNetworkFiles(dir string, c *Container) (networkFiles, error) {
+	f := networkFiles{
+		hosts:      filepath.Join(dir, "hosts"),
+		hostname:   filepath.Join(dir, "hostname"),
+		resolvConf: filepath.Join(dir, "resolv.conf"),
+	}
+	name := hostname(c)
+	var hosts strings.Builder
+	hosts.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+	hosts.WriteString("fe00::\tip6-localnet\nff00::\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")
+	for _, h := range c.HostConfig.ExtraHosts {
+		host, ip, ok := strings.Cut(h, ":")
+		if !ok {
+			host, ip, _ = strings.Cut(h, "=")
+		}
+		if ip == "host-gateway" {
+			ip = "127.0.0.1" // the host's network is the container's
+		}
+		fmt.Fprintf(&hosts, "%s\t%s\n", ip, host)
+	}
+	fmt.Fprintf(&hosts, "127.0.1.1\t%s\n", name)
+	if err := os.WriteFile(f.hosts, []byte(hosts.String()), 0o644); err != nil {
+		return f, err
+	}
+	if err := os.WriteFile(f.hostname, []byte(name+"\n"), 0o644); err != nil {
+		return f, err
+	}
+	resolv, err := resolvConf(c)
+	if err != nil {
+		return f, err
+	}
+	return f, os.WriteFile(f.resolvConf, []byte(resolv), 0o644)
+}
+
+// resolvConf is the host's resolv.conf with the container's --dns,
+// --dns-search and --dns-option in place of the host's where given.
+func resolvConf(c *Container) (string, error) {
+	var servers, search, options []string
+	if data, err := os.Open("/etc/resolv.conf"); err == nil {
+		sc := bufio.NewScanner(data)
+		for sc.Scan() {
+			fields := strings.Fields(sc.Text())
+			if len(fields) < 2 {
+				continue
+			}
+			switch fields[0] {
+			case "nameserver":
+				servers = append(servers, fields[1])
+			case "search", "domain":
+				search = append(search, fields[1:]...)
+			case "options":
+				options = append(options, fields[1:]...)
+			}
+		}
+		data.Close()
+	}
+	hc := c.HostConfig
+	if len(hc.DNS) > 0 {
+		servers = servers[:0]
+		for _, s := range hc.DNS {
+			servers = append(servers, s.String())
+		}
+	}
+	if len(hc.DNSSearch) > 0 {
+		search = hc.DNSSearch
+	}
+	if len(hc.DNSOptions) > 0 {
+		options = hc.DNSOptions
+	}
+	var b strings.Builder
+	for _, s := range servers {
+		fmt.Fprintf(&b, "nameserver %s\n", s)
+	}
+	if len(search) > 0 {
+		fmt.Fprintf(&b, "search %s\n", strings.Join(search, " "))
+	}
+	if len(options) > 0 {
+		fmt.Fprintf(&b, "options %s\n", strings.Join(options, " "))
+	}
+	return b.String(), nil
+}
