@@ -106,7 +106,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			containerCommand(),
 			runCommand(), createCommand(), startCommand(), stopCommand(), killCommand(), restartCommand(),
-			rmCommand(), psCommand(), waitCommand(), logsCommand(), attachCommand(),
+			rmCommand(), psCommand(), waitCommand(), logsCommand(), attachCommand(), execCommand(),
 			imageCommand(),
 			pullCommand(), imagesCommand(), rmiCommand(), tagCommand(),
 			pushCommand(), saveCommand(), loadCommand(), importCommand(), historyCommand(),

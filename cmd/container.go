@@ -15,7 +15,7 @@ func containerCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			named(psCommand(), "ls", "ps", "list"),
 			runCommand(), createCommand(), startCommand(), stopCommand(), killCommand(),
-			restartCommand(), named(rmCommand(), "rm", "remove"), waitCommand(), logsCommand(), attachCommand(),
+			restartCommand(), named(rmCommand(), "rm", "remove"), waitCommand(), logsCommand(), attachCommand(), execCommand(),
 			{Name: "inspect", Usage: "Display detailed information on one or more containers", ArgsUsage: "CONTAINER [CONTAINER...]", Flags: inspectFlags()[:1], Action: containerInspectAction},
 		},
 	}

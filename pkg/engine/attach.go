@@ -36,6 +36,9 @@ type attachHello struct {
 	Stdin  bool `json:"stdin"`
 	Stdout bool `json:"stdout"`
 	Stderr bool `json:"stderr"`
+	// Exec, when set, asks the monitor to run a new process in the
+	// container and connects the client to it instead (see exec.go).
+	Exec *ExecOptions `json:"exec,omitempty"`
 }
 
 func writeFrame(w io.Writer, kind byte, payload []byte) error {

@@ -64,7 +64,11 @@ func MaybeRunMonitor() {
 }
 
 type monitor struct {
-	args   monitorArgs
+	args monitorArgs
+	// mu guards lc and rootfs: the running container, for exec sessions.
+	mu     sync.Mutex
+	lc     *libcontainer.Container
+	rootfs string
 	report *os.File // to the starter; nil once it has its answer
 	e      *Engine
 	c      *Container
@@ -141,7 +145,9 @@ func (m *monitor) run() error {
 	if err != nil {
 		return fmt.Errorf("listening for attach: %w", err)
 	}
+	m.rootfs = rootfs
 	m.hub = newHub(m.c.Config)
+	m.hub.exec = m.execSession
 	go m.hub.serve(ln)
 	defer ln.Close()
 	if m.args.AttachFirst {
@@ -222,7 +228,10 @@ func (m *monitor) runOnce() (int, error) {
 	if err != nil {
 		return 125, err
 	}
-	defer func() { _ = lc.Destroy() }()
+	defer func() {
+		m.setCurrent(nil)
+		_ = lc.Destroy()
+	}()
 	proc, err := oci.NewProcess(m.spec.Process)
 	if err != nil {
 		return 125, err
@@ -250,6 +259,7 @@ func (m *monitor) runOnce() (int, error) {
 		_ = proc.Signal(syscall.SIGKILL)
 		return 125, err
 	}
+	m.setCurrent(lc)
 	m.e.emit(containerEvent(events.ActionStart, m.c))
 	m.say(fmt.Sprintf("ok %d", pid))
 	m.done()
@@ -266,6 +276,19 @@ func (m *monitor) runOnce() (int, error) {
 	m.e.emit(containerEvent(events.ActionDie, m.c, "exitCode", strconv.Itoa(code)))
 	_ = st
 	return code, nil
+}
+
+func (m *monitor) setCurrent(lc *libcontainer.Container) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lc = lc
+}
+
+// current is the running container, nil between runs.
+func (m *monitor) current() (*libcontainer.Container, string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lc, m.rootfs
 }
 
 func exitCode(ps *os.ProcessState) int {
@@ -419,6 +442,8 @@ type hub struct {
 	size        [2]uint16
 	firstClient chan struct{}
 	firstOnce   sync.Once
+	// exec serves a client that asked for a new process (exec.go).
+	exec func(net.Conn, *bufio.Reader, attachHello)
 }
 
 type hubClient struct {
@@ -447,6 +472,14 @@ func (h *hub) handle(conn net.Conn) {
 	var hello attachHello
 	if err != nil || json.Unmarshal(line, &hello) != nil {
 		conn.Close()
+		return
+	}
+	if hello.Exec != nil {
+		if h.exec != nil {
+			h.exec(conn, r, hello)
+		} else {
+			conn.Close()
+		}
 		return
 	}
 	c := &hubClient{conn: conn, hello: hello, out: make(chan []byte, 1024)}
