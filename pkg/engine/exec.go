@@ -241,4 +241,3 @@ func (m *monitor) execInput(r *bufio.Reader, in *os.File, hello attachHello, res
 		}
 	}
 }
-

@@ -54,4 +54,3 @@ func randomName() string {
 	}
 	return pick(nameAdjectives) + "_" + pick(nameNouns)
 }
-
