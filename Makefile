@@ -29,8 +29,12 @@ DEMO_USER ?= rrun-demo
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## Build bin/rrun
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
+# rrun is linked statically: the same binary runs inside any image as the
+# container's init (--init), and it has no run-time library dependencies.
+# (glibc's linker warns about getpwnam/getaddrinfo in a static binary:
+# osusergo and netgo mean Go's own code does those lookups.)
+build: ## Build bin/rrun (static)
+	$(GO) build -tags=$(GOTAGS),osusergo,netgo -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o $(BIN) .
 
 setup: ## Prepare the host as root: packages, test user, local registry, test images
 	hack/setup.sh $(E2E_USER)

@@ -18,6 +18,8 @@ func main() {
 	// The container's init: libcontainer's nsexec (a C constructor) has
 	// already set up its namespaces.
 	oci.MaybeRunInit()
+	// docker's --init: this binary, mounted in the container as PID 1.
+	oci.MaybeRunContainerInit()
 	// containers/storage unpacks layers in a re-executed, chrooted copy
 	// of this binary; those runs end here.
 	if reexec.Init() {

@@ -43,7 +43,11 @@ func (e *Engine) containerSpec(c *Container, rootfs string) (*specs.Spec, error)
 		return nil, fmt.Errorf("network mode %q is not supported yet: use none or host", mode)
 	}
 	if c.HostConfig.Init != nil && *c.HostConfig.Init {
-		return nil, fmt.Errorf("--init is not supported yet")
+		self, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("finding rrun's binary for --init: %w", err)
+		}
+		in.InitPath = self
 	}
 	return oci.BuildSpec(in)
 }

@@ -327,3 +327,30 @@ func TestConcurrentLifecycles(t *testing.T) {
 		t.Fatalf("containers left: %q", out)
 	}
 }
+
+// --init puts rrun's own init (the same static binary) in front of the
+// command: it is PID 1, reaps orphans, forwards signals and passes the
+// exit status through.
+func TestBuiltInInit(t *testing.T) {
+	e := newEnv(t)
+	out := e.ok("run", "--rm", "--init", "alpine", "sh", "-c", "cat /proc/1/comm; echo $$")
+	if f := lines(out); len(f) != 2 || f[0] != "rrun-init" || f[1] == "1" {
+		t.Fatalf("with --init, PID 1 is %q", out)
+	}
+	if r := e.rrun("run", "--rm", "--init", "alpine", "sh", "-c", "exit 9"); r.code != 9 {
+		t.Fatalf("exit status through the init: %s", r)
+	}
+	// sh as PID 1 ignores SIGTERM; behind the init it gets it and stops.
+	e.ok("run", "-d", "--init", "--name", "initd", "alpine", "sh", "-c", "sleep 1000 & wait")
+	start := time.Now()
+	e.ok("stop", "-t", "5", "initd")
+	if d := time.Since(start); d > 4*time.Second {
+		t.Fatalf("stop took %v: the init did not forward SIGTERM", d)
+	}
+	// An orphan that exits is reaped rather than left a zombie.
+	e.ok("run", "-d", "--init", "--name", "reaper", "alpine", "sh", "-c", "(sleep 0.1 &) ; sleep 1000")
+	time.Sleep(500 * time.Millisecond)
+	if z := e.ok("exec", "reaper", "sh", "-c", "grep -l '^State:.*Z' /proc/[0-9]*/status || true"); strings.TrimSpace(z) != "" {
+		t.Fatalf("zombies in the container: %s", z)
+	}
+}
