@@ -14,9 +14,11 @@ import (
 func TestLogsOptions(t *testing.T) {
 	e := newEnv(t)
 	e.ok("run", "--name", "talker", "alpine", "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2")
-	// The tail counts both streams, as docker's does.
-	if r := e.rrun("logs", "--tail", "2", "talker"); r.stdout != "line5\n" || r.stderr != "oops\n" {
-		t.Errorf("--tail 2: %s", r)
+	// (The tail counts both streams, as docker's does, and their order
+	// is only as good as the pipes': test it on stdout alone.)
+	e.ok("run", "--name", "counter", "alpine", "sh", "-c", "for i in 1 2 3 4 5; do echo n$i; done")
+	if got := e.ok("logs", "--tail", "2", "counter"); got != "n4\nn5\n" {
+		t.Errorf("--tail 2: %q", got)
 	}
 	r := e.rrun("logs", "-t", "talker")
 	first := lines(r.stdout)[0]
