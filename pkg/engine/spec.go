@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rrun/rrun/pkg/rootless"
 
 	"github.com/rrun/rrun/pkg/oci"
 )
@@ -32,6 +35,7 @@ func (e *Engine) containerSpec(c *Container, rootfs string) (*specs.Spec, error)
 		HostnamePath:   files.hostname,
 		ResolvConfPath: files.resolvConf,
 		Volumes:        e.volumePath,
+		CgroupsPath:    containerCgroup(DetectCgroups(rootless.HostUID()), rootless.HostUID(), c.ID),
 	}
 	switch mode := string(c.HostConfig.NetworkMode); mode {
 	case "none":
@@ -50,6 +54,18 @@ func (e *Engine) containerSpec(c *Container, rootfs string) (*specs.Spec, error)
 		in.InitPath = self
 	}
 	return oci.BuildSpec(in)
+}
+
+// containerCgroup is where a container's cgroup goes on a cgroup v2 host
+// with controllers delegated to the user's systemd service, as rootless
+// podman places them; "" where limits are impossible (this host: hybrid),
+// and the container then runs in rrun's own cgroup.
+func containerCgroup(cg CgroupSet, uid int, id string) string {
+	if !cg.Limits {
+		return ""
+	}
+	u := strconv.Itoa(uid)
+	return "/user.slice/user-" + u + ".slice/user@" + u + ".service/rrun.slice/rrun-" + id + ".scope"
 }
 
 type networkFiles struct{ hosts, hostname, resolvConf string }
