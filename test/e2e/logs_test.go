@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"syscall"
 	"testing"
@@ -111,4 +112,43 @@ func atoi(s string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
+}
+
+// Without a terminal, signals sent to `rrun run` reach the container
+// (--sig-proxy, on by default); `start -a -i` attaches input.
+func TestSignalProxyAndStartAttach(t *testing.T) {
+	e := newEnv(t)
+	e.ok("pull", "-q", "alpine")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := e.command(ctx, "run", "--rm", "alpine", "sh", "-c", "trap 'echo got-usr1; exit 0' USR1; echo ready; while true; do sleep 0.1; done")
+	var out bytes.Buffer
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 256)
+	for !strings.Contains(out.String(), "ready") {
+		n, err := stdout.Read(buf)
+		if err != nil {
+			t.Fatalf("reading: %v (%q)", err, out.String())
+		}
+		out.Write(buf[:n])
+	}
+	_ = cmd.Process.Signal(syscall.SIGUSR1)
+	rest, _ := io.ReadAll(stdout)
+	out.Write(rest)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("run ended with %v; output %q", err, out.String())
+	}
+	contains(t, out.String(), "got-usr1")
+
+	e.ok("create", "-i", "--name", "reader", "alpine", "sh", "-c", "read line; echo got:$line")
+	r := e.rrunInput(strings.NewReader("hello\n"), "start", "-a", "-i", "reader")
+	if r.code != 0 || r.stdout != "got:hello\n" {
+		t.Fatalf("start -a -i: %s", r)
+	}
 }
