@@ -16,6 +16,8 @@ func containerCommand() *cli.Command {
 			named(psCommand(), "ls", "ps", "list"),
 			runCommand(), createCommand(), startCommand(), stopCommand(), killCommand(),
 			restartCommand(), named(rmCommand(), "rm", "remove"), waitCommand(), logsCommand(), attachCommand(), execCommand(),
+			cpCommand(), exportCommand(), diffCommand(), commitCommand(),
+			topCommand(), statsCommand(), renameCommand(), portCommand(), pauseCommand(), unpauseCommand(), updateCommand(), containerPruneCommand(),
 			{Name: "inspect", Usage: "Display detailed information on one or more containers", ArgsUsage: "CONTAINER [CONTAINER...]", Flags: inspectFlags()[:1], Action: containerInspectAction},
 		},
 	}

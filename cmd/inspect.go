@@ -118,8 +118,12 @@ func printInspect(c *cli.Context, objects []any) error {
 		if err != nil {
 			return err
 		}
+		// Numbers stay numbers ({{.HostConfig.Memory}} is 67108864, not
+		// 6.7108864e+07), as with docker's templates.
 		var generic any
-		if err := json.Unmarshal(raw, &generic); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&generic); err != nil {
 			return err
 		}
 		if err := f.row(generic); err != nil {

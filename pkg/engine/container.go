@@ -19,7 +19,7 @@ import (
 
 // Container is rrun's record of a container: docker's configuration as it
 // was at create time, with the image's defaults merged in. It is written
-// once by create (and rename), as config.json in the container's storage
+// by create, rename and update, as config.json in the container's storage
 // directory, which outlives reboots.
 type Container struct {
 	ID         string                    `json:"id"`
@@ -29,6 +29,10 @@ type Container struct {
 	Config     *container.Config         `json:"config"`
 	HostConfig *container.HostConfig     `json:"hostConfig"`
 	Network    *network.NetworkingConfig `json:"network,omitempty"`
+	// AnonymousVolumes names the volumes made for the container's mounts
+	// without a source (-v /dst, the image's VOLUMEs), by target, so that
+	// every start mounts the same ones (see volumes_container.go).
+	AnonymousVolumes map[string]string `json:"anonymousVolumes,omitempty"`
 }
 
 // State is a container's run-time state, state.json beside config.json.
@@ -60,6 +64,9 @@ const (
 
 // containerDir holds a container's persistent files.
 func (e *Engine) containerDir(id string) (string, error) {
+	if dir, ok := e.dirs[id]; ok {
+		return dir, nil
+	}
 	dir, err := e.Images.Containers().ContainerDirectory(id)
 	if err != nil {
 		return "", fmt.Errorf("container %s: %w", shortID(id), err)

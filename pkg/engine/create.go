@@ -71,28 +71,43 @@ func (e *Engine) Create(ctx context.Context, opts CreateOptions) (*CreateResult,
 		warnings = append(warnings, w)
 	}
 
+	// Rename checks and moves names under this lock (the store would
+	// silently take a name from its holder); creating one does too.
+	unlockNames, err := e.lockNames()
+	if err != nil {
+		return nil, err
+	}
 	_, err = e.Images.Containers().CreateContainer(id, []string{name}, strings.TrimPrefix(img.ID, "sha256:"), "", "", nil)
+	unlockNames()
 	if err != nil {
 		if errors.Is(err, cstorage.ErrDuplicateName) {
 			return nil, e.nameConflict(name)
 		}
 		return nil, fmt.Errorf("creating the container's storage: %w", err)
 	}
+	anonymous, removeVolumes, err := e.createContainerVolumes(&cfg, hc)
+	if err != nil {
+		_ = e.Images.Containers().DeleteContainer(id)
+		return nil, err
+	}
 	c := &Container{
-		ID:         id,
-		Name:       name,
-		Created:    time.Now().UTC(),
-		ImageID:    img.ID,
-		Config:     &cfg,
-		HostConfig: hc,
-		Network:    opts.Network,
+		ID:               id,
+		Name:             name,
+		Created:          time.Now().UTC(),
+		ImageID:          img.ID,
+		Config:           &cfg,
+		HostConfig:       hc,
+		Network:          opts.Network,
+		AnonymousVolumes: anonymous,
 	}
 	if err := e.saveContainer(c); err != nil {
 		_ = e.Images.Containers().DeleteContainer(id)
+		removeVolumes()
 		return nil, fmt.Errorf("recording container %s: %w", name, err)
 	}
 	if err := e.saveState(id, &State{Status: container.StateCreated}); err != nil {
 		_ = e.Images.Containers().DeleteContainer(id)
+		removeVolumes()
 		return nil, err
 	}
 	e.emit(containerEvent("create", c))

@@ -41,6 +41,9 @@ func (o *Options) PrepareRunRoot() error { return ensurePrivateDir(o.RunRoot) }
 type Engine struct {
 	opts   Options
 	Images *storage.Store
+	// dirs caches container directories for a monitor, which closes the
+	// store while its container runs (see monitor.go).
+	dirs map[string]string
 }
 
 // Open opens the engine's stores. It must run inside the user's rootless
@@ -52,18 +55,40 @@ func Open(opts Options) (*Engine, error) {
 	if err := opts.PrepareRunRoot(); err != nil {
 		return nil, err
 	}
-	store, err := storage.Open(storage.Options{
-		GraphRoot:     opts.Root,
-		RunRoot:       opts.RunRoot,
-		Driver:        opts.StorageDriver,
-		DriverOptions: opts.StorageOpts,
-		Warn:          opts.Warn,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("opening storage: %w", err)
+	e := &Engine{opts: opts}
+	if err := e.reopenStore(); err != nil {
+		return nil, err
 	}
-	return &Engine{opts: opts, Images: store}, nil
+	return e, nil
 }
 
-// Close releases the stores.
-func (e *Engine) Close() error { return e.Images.Close() }
+// Close releases the stores; it may be called more than once.
+func (e *Engine) Close() error {
+	if e.Images == nil {
+		return nil
+	}
+	err := e.Images.Close()
+	e.Images = nil
+	return err
+}
+
+// reopenStore opens the image store, also again after Close (a monitor
+// does this to clean up after its container).
+func (e *Engine) reopenStore() error {
+	if e.Images != nil {
+		return nil
+	}
+	store, err := storage.Open(storage.Options{
+		GraphRoot:     e.opts.Root,
+		RunRoot:       e.opts.RunRoot,
+		Driver:        e.opts.StorageDriver,
+		DriverOptions: e.opts.StorageOpts,
+		Warn:          e.opts.Warn,
+		Events:        e.emit, // image events, beside the containers'
+	})
+	if err != nil {
+		return fmt.Errorf("opening storage: %w", err)
+	}
+	e.Images = store
+	return nil
+}

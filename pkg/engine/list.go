@@ -148,16 +148,7 @@ func (e *Engine) containerFilter(f map[string][]string, views []containerView) (
 				return slices.ContainsFunc(values, func(p string) bool { return strings.Contains(v.c.Name, strings.TrimPrefix(p, "/")) })
 			})
 		case "label":
-			preds = append(preds, func(v containerView) bool {
-				for _, l := range values {
-					k, want, hasValue := strings.Cut(l, "=")
-					got, ok := v.c.Config.Labels[k]
-					if !ok || hasValue && got != want {
-						return false
-					}
-				}
-				return true
-			})
+			preds = append(preds, func(v containerView) bool { return matchLabels(v.c.Config.Labels, values) })
 		case "status":
 			for _, s := range values {
 				if err := container.ValidateContainerState(container.ContainerState(s)); err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,24 +109,42 @@ func (m *monitor) run() error {
 		return err
 	}
 	m.e = e
-	defer e.Close()
 	if m.c, err = e.loadContainer(m.args.ID); err != nil {
+		e.Close()
 		return err
 	}
+	dir, err := e.containerDir(m.c.ID)
+	if err != nil {
+		e.Close()
+		return err
+	}
+	e.dirs = map[string]string{m.c.ID: dir}
 	runDir := e.runDir(m.c.ID)
 	if err := os.MkdirAll(runDir, 0o700); err != nil {
 		return err
 	}
 	rootfs, err := e.Images.Containers().Mount(m.c.ID, "")
 	if err != nil {
+		e.Close()
 		return fmt.Errorf("mounting the container's root filesystem: %w", err)
 	}
+	// The store is not needed while the container runs, and a monitor
+	// lives as long as its container: close it, and open it again to
+	// unmount at the end. This keeps the resident memory of every
+	// running container small.
+	e.Close()
+	defer func() { _ = e.Close() }() // after the unmount below
 	mounted := true
 	unmount := func() {
-		if mounted {
-			_, _ = e.Images.Containers().Unmount(m.c.ID, false)
-			mounted = false
+		if !mounted {
+			return
 		}
+		mounted = false
+		if err := e.reopenStore(); err != nil {
+			logrus.Warnf("unmounting %s: %v", m.c.Name, err)
+			return
+		}
+		_, _ = e.Images.Containers().Unmount(m.c.ID, false)
 	}
 	defer unmount()
 	if m.spec, err = e.containerSpec(m.c, rootfs); err != nil {
@@ -263,8 +282,10 @@ func (m *monitor) runOnce() (int, error) {
 	m.e.emit(containerEvent(events.ActionStart, m.c))
 	m.say(fmt.Sprintf("ok %d", pid))
 	m.done()
+	debug.FreeOSMemory() // the set-up's garbage: return it before the long wait
 
 	ps, _ := proc.Wait()
+	m.refresh() // rename and update may have changed the record meanwhile
 	code := exitCode(ps)
 	pumps.wait(2 * time.Second)
 	_, _ = m.e.updateState(m.c.ID, func(s *State) {

@@ -45,10 +45,17 @@ func (e *Engine) Remove(ctx context.Context, ref string, opts RemoveOptions) err
 	}
 	// Let the monitor finish its clean-up (unmounting) before deleting.
 	waitProcessGone(st.MonitorPid, st.MonitorStart, st.BootID, 5*time.Second)
-	return e.removeStopped(c)
+	if err := e.removeStopped(c); err != nil {
+		return err
+	}
+	if opts.Volumes {
+		e.removeContainerVolumes(c)
+	}
+	return nil
 }
 
-// removeStopped deletes a container that does not run.
+// removeStopped deletes a container that does not run, and the anonymous
+// volumes of an --rm one, as docker's auto-remove does.
 func (e *Engine) removeStopped(c *Container) error {
 	cs := e.Images.Containers()
 	if _, err := cs.Unmount(c.ID, true); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
@@ -63,6 +70,9 @@ func (e *Engine) removeStopped(c *Container) error {
 	_ = os.RemoveAll(e.runDir(c.ID))
 	_ = os.RemoveAll(filepath.Join(e.opts.RunRoot, "runc", c.ID))
 	e.emit(containerEvent(events.ActionDestroy, c))
+	if c.HostConfig.AutoRemove {
+		e.removeContainerVolumes(c)
+	}
 	return nil
 }
 

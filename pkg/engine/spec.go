@@ -2,12 +2,14 @@ package engine
 
 import (
 	"bufio"
+	"debug/elf"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rrun/rrun/pkg/rootless"
@@ -26,11 +28,15 @@ func (e *Engine) containerSpec(c *Container, rootfs string) (*specs.Spec, error)
 	if err != nil {
 		return nil, err
 	}
+	cfg, hc, err := e.prepareVolumes(c, rootfs)
+	if err != nil {
+		return nil, err
+	}
 	in := oci.SpecInput{
 		ID:             c.ID,
 		Rootfs:         rootfs,
-		Config:         c.Config,
-		HostConfig:     c.HostConfig,
+		Config:         cfg,
+		HostConfig:     hc,
 		HostsPath:      files.hosts,
 		HostnamePath:   files.hostname,
 		ResolvConfPath: files.resolvConf,
@@ -47,13 +53,33 @@ func (e *Engine) containerSpec(c *Container, rootfs string) (*specs.Spec, error)
 		return nil, fmt.Errorf("network mode %q is not supported yet: use none or host", mode)
 	}
 	if c.HostConfig.Init != nil && *c.HostConfig.Init {
-		self, err := os.Executable()
+		self, err := staticSelf()
 		if err != nil {
-			return nil, fmt.Errorf("finding rrun's binary for --init: %w", err)
+			return nil, err
 		}
 		in.InitPath = self
 	}
 	return oci.BuildSpec(in)
+}
+
+// staticSelf is rrun's own binary, to be mounted as the container's init;
+// it must need no dynamic loader, as images may have none.
+func staticSelf() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("finding rrun's binary for --init: %w", err)
+	}
+	f, err := elf.Open(self)
+	if err != nil {
+		return "", fmt.Errorf("reading rrun's binary for --init: %w", err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return "", errdefs.ErrNotImplemented.WithMessage("--init needs rrun built as a static binary (make build), so that it runs inside any image; this one is dynamically linked")
+		}
+	}
+	return self, nil
 }
 
 // containerCgroup is where a container's cgroup goes on a cgroup v2 host

@@ -31,6 +31,11 @@ __attribute__((constructor)) static void rrun_join(void)
 		fprintf(stderr, "Error: rootless namespace holder (pid %s) is gone: %s; run the command again\n", pid, strerror(errno));
 		exit(125);
 	}
+	// Joining a mount namespace moves the process to its root: remember
+	// the working directory to return to it (relative paths on the
+	// command line must keep their meaning).
+	char cwd[4096];
+	int have_cwd = getcwd(cwd, sizeof(cwd)) != NULL;
 	if (setns(userfd, CLONE_NEWUSER) < 0) {
 		fprintf(stderr, "Error: cannot join the user namespace of pid %s: %s\n", pid, strerror(errno));
 		exit(125);
@@ -41,6 +46,8 @@ __attribute__((constructor)) static void rrun_join(void)
 	}
 	close(userfd);
 	close(mntfd);
+	if (have_cwd && chdir(cwd) < 0)
+		(void)chdir("/");
 	// Children (layer unpacking, the container init) are already inside.
 	unsetenv("_RRUN_JOIN_PID");
 }

@@ -3,7 +3,6 @@ package storage
 import (
 	"archive/tar"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,14 +15,11 @@ import (
 
 	"github.com/containerd/errdefs"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/moby/api/types/events"
 	"github.com/opencontainers/go-digest"
-	imgspecs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker/reference"
-	"go.podman.io/image/v5/oci/layout"
 	"go.podman.io/image/v5/pkg/compression"
-	istorage "go.podman.io/image/v5/storage"
 )
 
 // ImportOptions describe the image Import makes.
@@ -114,22 +110,10 @@ func (s *Store) Import(ctx context.Context, source string, body io.Reader, opts 
 		return "", fmt.Errorf("importing %s: %w", source, err)
 	}
 
-	sys, policy, err := s.localCopyContext()
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = policy.Destroy() }()
-	src, err := layout.NewIndexReference(layoutDir, 0)
-	if err != nil {
-		return "", err
-	}
-	dest, err := istorage.Transport.NewStoreReference(s.cs, named, configID.Encoded())
-	if err != nil {
-		return "", err
-	}
-	if _, err := copy.Image(ctx, policy, dest, src, &copy.Options{SourceCtx: sys, DestinationCtx: sys}); err != nil {
+	if err := s.storeLayout(ctx, layoutDir, named, configID); err != nil {
 		return "", fmt.Errorf("importing %s: storing the image: %w", source, err)
 	}
+	s.imageEvent(events.ActionImport, configID.String(), configID.String(), nil)
 	return configID.String(), nil
 }
 
@@ -230,47 +214,5 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // made of config and the uncompressed layer file, and returns the
 // config's digest: the image id.
 func writeSingleLayerLayout(dir string, config dockerspec.DockerOCIImage, layerFile string, diffID digest.Digest, size int64) (digest.Digest, error) {
-	configJSON, err := json.Marshal(config)
-	if err != nil {
-		return "", err
-	}
-	configID := digest.Canonical.FromBytes(configJSON)
-	manifest := ocispec.Manifest{
-		Versioned: imgspecs.Versioned{SchemaVersion: 2},
-		MediaType: ocispec.MediaTypeImageManifest,
-		Config:    ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: configID, Size: int64(len(configJSON))},
-		Layers:    []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageLayer, Digest: diffID, Size: size}},
-	}
-	manifestJSON, err := json.Marshal(manifest)
-	if err != nil {
-		return "", err
-	}
-	manifestID := digest.Canonical.FromBytes(manifestJSON)
-	index := ocispec.Index{
-		Versioned: imgspecs.Versioned{SchemaVersion: 2},
-		MediaType: ocispec.MediaTypeImageIndex,
-		Manifests: []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageManifest, Digest: manifestID, Size: int64(len(manifestJSON))}},
-	}
-	indexJSON, err := json.Marshal(index)
-	if err != nil {
-		return "", err
-	}
-	blobs := filepath.Join(dir, "blobs", digest.Canonical.String())
-	if err := os.MkdirAll(blobs, 0o700); err != nil {
-		return "", err
-	}
-	if err := os.Rename(layerFile, filepath.Join(blobs, diffID.Encoded())); err != nil {
-		return "", err
-	}
-	for name, data := range map[string][]byte{
-		filepath.Join(blobs, configID.Encoded()):    configJSON,
-		filepath.Join(blobs, manifestID.Encoded()):  manifestJSON,
-		filepath.Join(dir, ocispec.ImageIndexFile):  indexJSON,
-		filepath.Join(dir, ocispec.ImageLayoutFile): []byte(`{"imageLayoutVersion":"` + ocispec.ImageLayoutVersion + `"}`),
-	} {
-		if err := os.WriteFile(name, data, 0o600); err != nil {
-			return "", err
-		}
-	}
-	return configID, nil
+	return writeLayout(dir, config, []layoutLayer{{file: layerFile, diffID: diffID, size: size}})
 }

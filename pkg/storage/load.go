@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/events"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker/archive"
@@ -115,6 +116,7 @@ func (s *Store) Load(ctx context.Context, r io.Reader, opts LoadOptions) ([]Load
 			return loaded, invalid(err)
 		}
 		loaded = append(loaded, *img)
+		s.imageEvent(events.ActionLoad, img.ID, img.ID, nil)
 	}
 	return loaded, nil
 }

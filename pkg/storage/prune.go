@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
 )
 
@@ -58,6 +59,7 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (*image.PruneRepor
 			report.SpaceReclaimed += uint64(layerSizes[strings.TrimPrefix(d.Deleted, "sha256:")])
 		}
 	}
+	s.imageEvent(events.ActionPrune, "", "", map[string]string{"reclaimed": strconv.FormatUint(report.SpaceReclaimed, 10)})
 	return report, nil
 }
 
@@ -103,7 +105,7 @@ func pruneFilter(f Filters, all bool, now time.Time) (match func(*imageRecord) b
 			if len(values) != 1 {
 				return nil, false, errdefs.ErrInvalidArgument.WithMessage("filter until takes one value")
 			}
-			until, err := parseTimestamp(values[0], now)
+			until, err := ParseTimestamp(values[0], now)
 			if err != nil {
 				return nil, false, err
 			}
@@ -139,10 +141,10 @@ func hasLabel(labels map[string]string, filter string) bool {
 	return ok && (!hasValue || got == want)
 }
 
-// parseTimestamp reads docker's time filter values: a duration before now
+// ParseTimestamp reads docker's time filter values: a duration before now
 // ("24h", "90m"), Unix seconds ("1700000000", "1700000000.5"), or an
 // RFC 3339 date or date-time, local time when no zone is given.
-func parseTimestamp(value string, now time.Time) (time.Time, error) {
+func ParseTimestamp(value string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(value); err == nil {
 		return now.Add(-d), nil
 	}

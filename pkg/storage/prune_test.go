@@ -26,7 +26,7 @@ func TestParseTimestamp(t *testing.T) {
 		{in: "2025-12-24T10:00:00Z", want: time.Date(2025, 12, 24, 10, 0, 0, 0, time.UTC)},
 		{in: "2025-12-24", want: time.Date(2025, 12, 24, 0, 0, 0, 0, time.Local)},
 	} {
-		got, err := parseTimestamp(tc.in, now)
+		got, err := ParseTimestamp(tc.in, now)
 		if tc.bad {
 			if !errors.Is(err, errdefs.ErrInvalidArgument) {
 				t.Errorf("%q: got %v, %v; want an invalid argument", tc.in, got, err)

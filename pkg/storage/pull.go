@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/events"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
@@ -122,5 +123,6 @@ func (s *Store) pullOne(ctx context.Context, named reference.Named, opts PullOpt
 	if err != nil {
 		return nil, fmt.Errorf("finding %s after the pull: %w", named, err)
 	}
+	s.imageEvent(events.ActionPull, reference.FamiliarString(named), reference.FamiliarString(named), nil)
 	return &PullResult{Name: named.String(), ID: img.ID, Updated: img.ID != before}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/events"
 	"github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker"
@@ -78,6 +79,7 @@ func (s *Store) Push(ctx context.Context, name string, opts PushOptions) (*PushR
 	if err != nil {
 		return nil, fmt.Errorf("digesting the pushed manifest of %s: %w", name, err)
 	}
+	s.imageEvent(events.ActionPush, reference.FamiliarString(named), reference.FamiliarString(named), nil)
 	return &PushResult{Name: named.String(), Tag: tagged.Tag(), Digest: d, Size: len(manifestBytes)}, nil
 }
 

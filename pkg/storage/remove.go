@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
 	"go.podman.io/image/v5/docker/reference"
 )
@@ -29,6 +30,7 @@ func (s *Store) Remove(ctx context.Context, name string, opts RemoveOptions) ([]
 		if err := s.cs.RemoveNames(img.ID, []string{byName}); err != nil {
 			return nil, fmt.Errorf("untagging %s: %w", name, err)
 		}
+		s.imageEvent(events.ActionUnTag, "sha256:"+img.ID, "sha256:"+img.ID, nil)
 		return []image.DeleteResponse{{Untagged: FamiliarString(byName)}}, nil
 	}
 	if byName == "" && len(img.Names) > 1 && !opts.Force {
@@ -56,16 +58,26 @@ func (s *Store) Remove(ctx context.Context, name string, opts RemoveOptions) ([]
 			}
 		}
 	}
+	id := "sha256:" + img.ID
+	labels := s.imageLabels(id) // read while the image is there
+	untagged := func() {
+		for range img.Names {
+			s.imageEvent(events.ActionUnTag, id, id, labels)
+		}
+	}
 	if len(users) > 0 { // forced: keep the image for its containers, nameless
 		if err := s.cs.RemoveNames(img.ID, img.Names); err != nil {
 			return nil, fmt.Errorf("untagging %s: %w", name, err)
 		}
+		untagged()
 		return out, nil
 	}
 	layers, err := s.cs.DeleteImage(img.ID, true)
 	if err != nil {
 		return nil, fmt.Errorf("deleting image %s: %w", shortID(img.ID), err)
 	}
+	untagged()
+	s.imageEvent(events.ActionDelete, id, id, map[string]string{})
 	out = append(out, image.DeleteResponse{Deleted: "sha256:" + img.ID})
 	for _, l := range layers {
 		out = append(out, image.DeleteResponse{Deleted: "sha256:" + l})
@@ -106,5 +118,6 @@ func (s *Store) Tag(ctx context.Context, source, target string) error {
 	if err := s.cs.AddNames(img.ID, []string{named.String()}); err != nil {
 		return fmt.Errorf("tagging %s as %s: %w", source, target, err)
 	}
+	s.imageEvent(events.ActionTag, "sha256:"+img.ID, reference.FamiliarString(named), nil)
 	return nil
 }

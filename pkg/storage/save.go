@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/events"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker/archive"
@@ -99,6 +100,9 @@ func (s *Store) Save(ctx context.Context, names []string, opts SaveOptions) erro
 	}
 	if err != nil {
 		return err
+	}
+	for _, it := range items {
+		s.imageEvent(events.ActionSave, "sha256:"+it.id, "sha256:"+it.id, nil)
 	}
 
 	if opts.Output == "" {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/moby/moby/api/types/events"
 	"github.com/sirupsen/logrus"
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/types"
@@ -21,12 +22,16 @@ type Options struct {
 	DriverOptions []string // extra containers/storage driver options
 	// Warn receives warnings meant for the user, such as the cost of vfs.
 	Warn func(string)
+	// Events receives docker's image events (pull, push, tag, untag,
+	// delete, import, load, save); nil drops them.
+	Events func(events.Message)
 }
 
 // Store is the user's image and layer store.
 type Store struct {
 	cs     cstorage.Store
 	driver driverChoice
+	events func(events.Message) // Options.Events
 	// Warning explains a poor driver choice; empty when all is well.
 	Warning string
 }
@@ -71,7 +76,7 @@ func Open(opts Options) (*Store, error) {
 			failures = append(failures, fmt.Sprintf("%s: %v", d.Name, err))
 			continue
 		}
-		s := &Store{cs: cs, driver: d}
+		s := &Store{cs: cs, driver: d, events: opts.Events}
 		if recorded == nil {
 			if err := writeDriverRecord(opts.GraphRoot, d); err != nil {
 				_, _ = cs.Shutdown(false)

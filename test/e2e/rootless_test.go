@@ -137,3 +137,18 @@ func waitGone(t *testing.T, pid int) {
 	}
 	t.Fatalf("process %d did not exit", pid)
 }
+
+// Commands joined to the namespace keep the caller's working directory,
+// so relative paths mean what the user meant.
+func TestRelativePathsSurviveTheNamespaceJoin(t *testing.T) {
+	e := newEnv(t)
+	e.ok("unshare", "true") // the holder exists: the next command joins it
+	if got := strings.TrimSpace(e.ok("unshare", "pwd")); got != e.work {
+		t.Fatalf("working directory inside the namespace is %q, want %q", got, e.work)
+	}
+	e.ok("pull", "-q", "busybox")
+	e.ok("save", "-o", "relative.tar", "busybox")
+	if _, err := os.Stat(e.work + "/relative.tar"); err != nil {
+		t.Fatalf("save -o relative.tar did not write into the working directory: %v", err)
+	}
+}
