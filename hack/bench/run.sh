@@ -9,21 +9,34 @@
 #     Debian's podman and runc if missing;
 #  2. configures the user's rootless podman the way this hybrid-cgroup host
 #     needs (see /work/shared/FACTS.md);
-#  3. measures, alternating the two tools, each sample in fresh storage:
+#  3. measures, alternating the tools, each in fresh storage:
+#     images (each pull sample in a store of its own):
 #       - pull of rrun-test/big as the first command (namespace holder not
 #         running yet: what a user sees right after login or a reboot);
 #       - pull of rrun-test/big with the namespace holder already up (pull
 #         speed proper);
 #       - `images` latency over a store of 5 images;
 #       - peak RSS of the pull and of `images`;
-#  4. prints the table (medians, min-max), writes key=value results and
+#     containers (rrun, podman with its default network, podman with
+#     --network host; holder up, busybox pulled, one store per tool):
+#       - `run --rm busybox true`;
+#       - `create busybox true`, `start`, `rm`, each timed on its own;
+#       - containers per second over sequential `run --rm busybox true`;
+#       - memory (PSS, RSS) of the processes each tool keeps per running
+#         container, and of its namespace holder;
+#  4. prints the tables (medians, min-max), writes key=value results and
 #     removes everything it created but the podman/runc packages and the
 #     user's podman configuration.
 #
 # Environment:
 #   BENCH_USER         user to measure as (default rrun-test)
+#   BENCH_SECTIONS     what to measure: "images containers" (default), or one
 #   BENCH_RUNS         pulls per figure and tool (default 5)
 #   BENCH_IMAGES_RUNS  `images` runs per tool (default 20)
+#   BENCH_CT_RUNS      samples of run --rm, create, start, rm per tool (default 11)
+#   BENCH_SEQ          containers per sequential run --rm sample (default 50)
+#   BENCH_SEQ_RUNS     sequential samples per tool (default 3)
+#   BENCH_MEM_N        running containers per tool for the memory figure (default 10)
 #   BENCH_DRIVER       storage driver for both tools: overlay (default) or vfs
 #   BENCH_OUT          key=value results file (default hack/bench/results.txt)
 #   REGISTRY_ADDR      local registry (default 127.0.0.1:5000, see hack/lib.sh)
@@ -40,8 +53,20 @@ BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_IMAGES_RUNS=${BENCH_IMAGES_RUNS:-20}
 BENCH_DRIVER=${BENCH_DRIVER:-overlay}
 BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/results.txt}
+BENCH_SECTIONS=${BENCH_SECTIONS:-images containers}
+BENCH_CT_RUNS=${BENCH_CT_RUNS:-11}
+BENCH_SEQ=${BENCH_SEQ:-50}
+BENCH_SEQ_RUNS=${BENCH_SEQ_RUNS:-3}
+BENCH_MEM_N=${BENCH_MEM_N:-10}
 
 TOOLS=(rrun podman)
+# The container figures compare three variants: rrun shares the host's
+# network for now, podman's default gives each container a slirp4netns
+# process, so podman is measured both ways. A variant is a tool name, or
+# podman-host (podman with --network host on create and run).
+VARIANTS=(rrun podman podman-host)
+declare -A VARIANT_OPTS=([rrun]="" [podman]="" [podman-host]="--network host")
+CT_IMAGE=docker.io/library/busybox:latest
 # The pulled image, and the images of the store that `images` lists (five
 # distinct images; alpine:3.20 is alpine:latest, rrun-test/evil is a
 # hostile-layer test image and is left out).
@@ -58,21 +83,24 @@ WORK=
 USER_HOME=
 USER_UID=
 CMD=()
-declare -A SAMPLES=() # "tool figure" -> space-separated samples
+declare -A SAMPLES=()   # "tool figure" -> space-separated samples
+declare -A MEM_NOTES=() # variant -> the processes found per container
 
 # ---------------------------------------------------------------- setup
 
 # ensure_packages installs podman (with runc: crun refuses this hybrid-cgroup
-# host) and GNU time when dpkg lacks them; the package lists are refreshed
-# only if installing from the current ones fails.
+# host; slirp4netns and catatonit are only recommended by Debian's podman,
+# and its rootless default network and pause process need them) and GNU
+# time when dpkg lacks them; the package lists are refreshed only if
+# installing from the current ones fails.
 ensure_packages() {
-	local pkgs=(podman runc time) missing=() pkg
+	local pkgs=(podman runc slirp4netns catatonit time) missing=() pkg
 	for pkg in "${pkgs[@]}"; do
 		[[ $(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null) == installed ]] ||
 			missing+=("$pkg")
 	done
 	if ((${#missing[@]} == 0)); then
-		info "packages: podman, runc and time installed"
+		info "packages: ${pkgs[*]} installed"
 		return
 	fi
 	local out
@@ -189,7 +217,7 @@ tool_cmd() {
 	local tool=$1 dir=$2
 	case $tool in
 	rrun) CMD=("$RRUN") ;;
-	podman) CMD=(podman) ;;
+	podman | podman-host) CMD=(podman) ;; # podman-host: see VARIANTS
 	*) die "unknown tool $tool" ;;
 	esac
 	CMD+=(--root "$dir/root" --runroot "$dir/run" --storage-driver "$BENCH_DRIVER")
@@ -201,6 +229,42 @@ new_store() {
 	local dir=$WORK/$1-$2
 	install -d -m 0700 -o "$BENCH_USER" "$dir" "$dir/xdg" "$dir/data"
 	printf '%s\n' "$dir"
+}
+
+# store_pids prints the bench user's processes that belong to the store in
+# $1: every command runs with XDG_RUNTIME_DIR=$1/xdg (see tool_cmd), and the
+# processes the tools leave behind (namespace holders, rrun-monitor, conmon,
+# slirp4netns, podman's cleanup commands) inherit it. Container processes
+# have the image's environment: see with_descendants.
+store_pids() {
+	local want="XDG_RUNTIME_DIR=$1/xdg" pid
+	for pid in $(pgrep -u "$USER_UID"); do
+		grep -qzxF -- "$want" "/proc/$pid/environ" 2>/dev/null && printf '%s\n' "$pid"
+	done
+	return 0
+}
+
+# with_descendants prints the given pids and all their descendants.
+with_descendants() {
+	ps -e -o pid=,ppid= | awk -v roots="$*" '
+		BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1 }
+		{ parent[$1] = $2 }
+		END {
+			do {
+				changed = 0
+				for (p in parent)
+					if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 }
+			} while (changed)
+			for (p in keep) print p
+		}'
+}
+
+# argv0 prints the base name of process $1's argv[0] (rrun-monitor's
+# /proc/PID/comm is "exe": it is /proc/self/exe re-executed).
+argv0() {
+	local a
+	a=$(tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -n1) || true
+	printf '%s\n' "${a##*/}"
 }
 
 # in_store runs tool $1 with the store in $2 as the user: in_store TOOL DIR
@@ -236,13 +300,19 @@ holder_pids() {
 }
 
 # destroy_store kills the store's namespace holders (their mount namespaces
-# may still hold the overlay driver's private mounts), then removes the
-# store as root: its files belong to the user's subordinate ids, and root
-# needs no namespace for that.
+# may still hold the overlay driver's private mounts) and every other
+# process of the store with its descendants (containers left running by a
+# failed run: monitors, conmon, slirp4netns, the containers' processes), each
+# by its pid, then removes the store as root: its files belong to the user's
+# subordinate ids, and root needs no namespace for that.
 destroy_store() {
-	local dir=$1 pid i
-	for pid in $(holder_pids "$dir"); do
+	local dir=$1 pid i pids
+	# shellcheck disable=SC2046 # pid lists
+	pids=$(with_descendants $(holder_pids "$dir") $(store_pids "$dir"))
+	for pid in $pids; do
 		kill -KILL "$pid" 2>/dev/null || true
+	done
+	for pid in $pids; do
 		for ((i = 0; i < 100; i++)); do
 			[[ -d /proc/$pid && $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] || break
 			sleep 0.02
@@ -255,27 +325,39 @@ destroy_store() {
 # previous sample's writeback does not land in this one, then runs the
 # command under GNU time (peak RSS, in KiB, to $1.rss) and prints its end and
 # start times in microseconds from bash's clock (no fork for the clock
-# itself), then the peak RSS. The command's
+# itself), then the peak RSS. With a count $2 above 1 the command runs that
+# many times in a row, without GNU time (peak RSS 0). The command's
 # output goes to $1.out; on failure it is shown and the timer fails.
 # shellcheck disable=SC2016 # expanded by the user's bash
-TIMER='out=$1; shift
+TIMER='out=$1 n=$2; shift 2
 sync
 start=$EPOCHREALTIME
-if ! /usr/bin/time -f %M -o "$out.rss" "$@" >"$out.out" 2>&1; then
-	cat "$out.out" >&2
-	exit 1
+if ((n == 1)); then
+	if ! /usr/bin/time -f %M -o "$out.rss" "$@" >"$out.out" 2>&1; then
+		cat "$out.out" >&2
+		exit 1
+	fi
+else
+	for ((i = 0; i < n; i++)); do
+		if ! "$@" >"$out.out" 2>&1; then
+			cat "$out.out" >&2
+			exit 1
+		fi
+	done
+	echo 0 >"$out.rss"
 fi
 end=$EPOCHREALTIME
 echo "${end/./} ${start/./} $(<"$out.rss")"'
 
 # timed TOOL DIR FIGURE ARGS... runs the tool's command in store DIR under
 # the timer and adds "FIGURE.s" (wall seconds) and "FIGURE.rss" (MiB)
-# samples for the tool.
+# samples for the tool (or variant). TIMED_LOOP (default 1) repeats the
+# command that many times within one sample.
 timed() {
 	local tool=$1 dir=$2 figure=$3 res end start rss
 	shift 3
 	tool_cmd "$tool" "$dir"
-	if ! res=$(STORE_DIR=$dir as_user bash -c "$TIMER" timer "$dir/timer" "${CMD[@]}" "$@"); then
+	if ! res=$(STORE_DIR=$dir as_user bash -c "$TIMER" timer "$dir/timer" "${TIMED_LOOP:-1}" "${CMD[@]}" "$@"); then
 		die "$tool ${*}: failed (store $dir)"
 	fi
 	read -r end start rss <<<"$res"
@@ -326,14 +408,198 @@ prepare_images_store() {
 	printf '%s\n' "$dir"
 }
 
+# ------------------------------------------------------------ containers
+
+# ct_opts sets CT_OPTS to variant $1's options for create and run.
+ct_opts() {
+	# Word splitting of the option string is intended.
+	# shellcheck disable=SC2206
+	CT_OPTS=(${VARIANT_OPTS[$1]})
+}
+
+# rotated prints VARIANTS rotated left by $1 (which variant goes first
+# changes from sample to sample).
+rotated() {
+	local k=$(($1 % ${#VARIANTS[@]}))
+	printf '%s\n' "${VARIANTS[@]:k}" "${VARIANTS[@]:0:k}"
+}
+
+# ct_store creates a store for variant $1 named $2, pulls CT_IMAGE into it
+# (which starts its namespace holder) and runs one untimed container (the
+# tools create their run-time directories, podman its network namespace
+# directory, on the first one); prints its directory.
+ct_store() {
+	local v=$1 dir
+	dir=$(new_store "$v" "$2")
+	ct_opts "$v"
+	in_store "$v" "$dir" pull -q "$CT_IMAGE" >/dev/null || die "$v: pulling $CT_IMAGE failed (store $dir)"
+	in_store "$v" "$dir" run --rm "${CT_OPTS[@]}" "$CT_IMAGE" true >/dev/null ||
+		die "$v: run --rm $CT_IMAGE true failed (store $dir)"
+	[[ -n $(holder_pids "$dir") ]] || die "$v: no namespace holder after pull and run (store $dir)"
+	printf '%s\n' "$dir"
+}
+
+# bench_containers measures run --rm, create/start/rm and sequential
+# run --rm for every variant, each in a store of its own (given as an
+# associative array variant -> dir, by name).
+bench_containers() {
+	local -n dirs=$1
+	local run v order name last
+	for ((run = 1; run <= BENCH_CT_RUNS; run++)); do
+		mapfile -t order < <(rotated "$run")
+		for v in "${order[@]}"; do
+			ct_opts "$v"
+			timed "$v" "${dirs[$v]}" run_rm run --rm "${CT_OPTS[@]}" "$CT_IMAGE" true
+		done
+	done
+	info "containers: $BENCH_CT_RUNS run --rm per tool done"
+
+	# create, start and rm of a container that exits at once. Between
+	# start and rm, untimed: wait for the exit, then let both tools finish
+	# their after-exit work (rrun's monitor, podman's `container cleanup`
+	# run by conmon), so that rm measures removal, not lock waits.
+	for ((run = 1; run <= BENCH_CT_RUNS; run++)); do
+		mapfile -t order < <(rotated "$run")
+		name=bench-$run
+		for v in "${order[@]}"; do
+			ct_opts "$v"
+			timed "$v" "${dirs[$v]}" create create --name "$name" "${CT_OPTS[@]}" "$CT_IMAGE" true
+			timed "$v" "${dirs[$v]}" start start "$name"
+		done
+		for v in "${order[@]}"; do
+			in_store "$v" "${dirs[$v]}" wait "$name" >/dev/null || die "$v: wait $name failed"
+		done
+		sleep 0.2
+		for v in "${order[@]}"; do
+			timed "$v" "${dirs[$v]}" rm rm "$name"
+		done
+	done
+	info "containers: $BENCH_CT_RUNS create/start/rm per tool done"
+
+	for ((run = 1; run <= BENCH_SEQ_RUNS; run++)); do
+		mapfile -t order < <(rotated "$run")
+		for v in "${order[@]}"; do
+			ct_opts "$v"
+			TIMED_LOOP=$BENCH_SEQ timed "$v" "${dirs[$v]}" seq run --rm "${CT_OPTS[@]}" "$CT_IMAGE" true
+			last=${SAMPLES["$v seq.s"]##* }
+			add_sample "$v" seq.rate "$(awk -v n="$BENCH_SEQ" -v s="$last" 'BEGIN { printf "%.2f", n / s }')"
+		done
+		info "containers: sequential run $run/$BENCH_SEQ_RUNS ($BENCH_SEQ run --rm per tool) done"
+	done
+}
+
+# mem_kib prints "PSS RSS" in KiB of the processes given, from
+# /proc/PID/smaps_rollup (0 0 for none).
+mem_kib() {
+	local pid pss=0 rss=0 a b
+	for pid in "$@"; do
+		read -r a b < <(awk '/^Pss:/ { p = $2 } /^Rss:/ { r = $2 } END { print p + 0, r + 0 }' \
+			"/proc/$pid/smaps_rollup" 2>/dev/null || echo 0 0)
+		pss=$((pss + a)) rss=$((rss + b))
+	done
+	echo "$pss $rss"
+}
+
+# bench_memory starts BENCH_MEM_N `run -d busybox sleep 1000` containers of
+# variant $1 in a fresh store and measures what the tool keeps per running
+# container: the processes of the store that appeared with the containers,
+# less the namespace holder and the containers' own processes (their init,
+# from inspect, and its descendants). Each is assigned to a container: the
+# parent of its init (rrun-monitor, conmon), and processes whose command
+# line names the container's id or network namespace (slirp4netns); others
+# ("unassigned") are shared out evenly and reported. Adds per-container
+# samples mem.pss and mem.rss, and holder.pss and holder.rss (MiB).
+bench_memory() {
+	local v=$1 tool=${1%-host} dir i pid fmt cpid cid netns
+	dir=$(ct_store "$v" mem)
+	ct_opts "$v"
+	local -A before=() skip=() assigned=()
+	for pid in $(store_pids "$dir"); do before[$pid]=1; done
+	for ((i = 1; i <= BENCH_MEM_N; i++)); do
+		in_store "$v" "$dir" run -d --name "bench-mem-$i" "${CT_OPTS[@]}" "$CT_IMAGE" sleep 1000 >/dev/null ||
+			die "$v: run -d $CT_IMAGE sleep 1000 failed (store $dir)"
+	done
+	sleep 2 # podman's and rrun's short-lived helpers are gone by then
+
+	case $tool in
+	rrun) fmt='{{.State.Pid}} {{.Id}}' ;;
+	podman) fmt='{{.State.Pid}} {{.Id}} {{.NetworkSettings.SandboxKey}}' ;;
+	esac
+	local cpids=() cids=() netnss=()
+	for ((i = 1; i <= BENCH_MEM_N; i++)); do
+		read -r cpid cid netns < <(in_store "$v" "$dir" inspect --format "$fmt" "bench-mem-$i") ||
+			die "$v: inspect bench-mem-$i failed"
+		[[ $cpid =~ ^[1-9][0-9]*$ && -d /proc/$cpid ]] || die "$v: bench-mem-$i has no running init (pid '$cpid')"
+		cpids+=("$cpid") cids+=("$cid") netnss+=("${netns:-}")
+	done
+	for pid in $(holder_pids "$dir") $(with_descendants "${cpids[@]}"); do skip[$pid]=1; done
+	local new=()
+	for pid in $(store_pids "$dir"); do
+		[[ -n ${before[$pid]:-} || -n ${skip[$pid]:-} ]] || new+=("$pid")
+	done
+
+	local members names all_names=() pss rss extra_pss=0 extra_rss=0 cmdline monitor p
+	local -a ct_pss=() ct_rss=()
+	for ((i = 0; i < BENCH_MEM_N; i++)); do
+		monitor=$(awk '{ print $4 }' "/proc/${cpids[i]}/stat")
+		members=()
+		for p in "${new[@]}"; do
+			cmdline=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+			if [[ $p == "$monitor" || $cmdline == *"${cids[i]}"* ||
+				(-n ${netnss[i]} && $cmdline == *"${netnss[i]}"*) ]]; then
+				members+=("$p")
+				assigned[$p]=1
+			fi
+		done
+		[[ " ${members[*]} " == *" $monitor "* ]] ||
+			warn "$v: the parent of bench-mem-$((i + 1))'s init ($monitor, $(argv0 "$monitor")) is not a process of the store"
+		read -r pss rss < <(mem_kib "${members[@]}")
+		ct_pss+=("$pss") ct_rss+=("$rss")
+		names=$(for p in "${members[@]}"; do argv0 "$p"; done | sort | paste -sd+)
+		all_names+=("${names:-none}")
+	done
+	local other=()
+	for p in "${new[@]}"; do
+		[[ -n ${assigned[$p]:-} ]] || other+=("$p")
+	done
+	if ((${#other[@]})); then
+		read -r extra_pss extra_rss < <(mem_kib "${other[@]}")
+		warn "$v: processes of the store not tied to one container (shared out per container):"
+		ps -o pid,ppid,rss,args -p "$(join_list "${other[@]}" | tr -d ' ')" >&2 || true
+	fi
+	for ((i = 0; i < BENCH_MEM_N; i++)); do
+		add_sample "$v" mem.pss "$(awk -v a="${ct_pss[i]}" -v e="$extra_pss" -v n="$BENCH_MEM_N" 'BEGIN { printf "%.3f", (a + e / n) / 1024 }')"
+		add_sample "$v" mem.rss "$(awk -v a="${ct_rss[i]}" -v e="$extra_rss" -v n="$BENCH_MEM_N" 'BEGIN { printf "%.3f", (a + e / n) / 1024 }')"
+	done
+	local holders holder_names
+	holders=$(holder_pids "$dir")
+	# shellcheck disable=SC2086 # pid list
+	read -r pss rss < <(mem_kib $holders)
+	add_sample "$v" holder.pss "$(awk -v a="$pss" 'BEGIN { printf "%.3f", a / 1024 }')"
+	add_sample "$v" holder.rss "$(awk -v a="$rss" 'BEGIN { printf "%.3f", a / 1024 }')"
+	holder_names=$(for p in $holders; do argv0 "$p"; done | sort | paste -sd+)
+	MEM_NOTES[$v]="per container: $(printf '%s\n' "${all_names[@]}" | sort | uniq -c | awk '{ printf "%s%d x %s", sep, $1, $2; sep = ", " }'); others: ${#other[@]}; holder: ${holder_names:-none}"
+	info "memory, $v: $BENCH_MEM_N containers; ${MEM_NOTES[$v]}"
+
+	# rm -f stops them (podman: no 10 s grace period for sleep as pid 1).
+	local rm_args=(rm -f)
+	[[ $tool == podman ]] && rm_args+=(-t 0)
+	local ct_names=()
+	mapfile -t ct_names < <(for ((i = 1; i <= BENCH_MEM_N; i++)); do echo "bench-mem-$i"; done)
+	in_store "$v" "$dir" "${rm_args[@]}" "${ct_names[@]}" >/dev/null || warn "$v: rm -f of the memory containers failed"
+	destroy_store "$dir"
+}
+
 # ------------------------------------------------------------ statistics
 
-# stats prints "median min max" of its numeric arguments.
+# stats prints "median min max" of its numeric arguments; with STATS=mean,
+# "mean min max".
 stats() {
-	printf '%s\n' "$@" | sort -g | awk '
-		{ v[NR] = $1 }
+	printf '%s\n' "$@" | sort -g | awk -v mean="${STATS:-}" '
+		{ v[NR] = $1; sum += $1 }
 		END {
 			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			if (mean == "mean") m = sum / NR
 			print m, v[1], v[NR]
 		}'
 }
@@ -344,9 +610,22 @@ cleanup() {
 	local dir
 	[[ -n $WORK && -d $WORK ]] || return 0
 	for dir in "$WORK"/*/; do
-		destroy_store "${dir%/}"
+		[[ $dir == "$WORK/bin/" ]] || destroy_store "${dir%/}"
 	done
 	rm -rf "$WORK"
+}
+
+# section succeeds if BENCH_SECTIONS names section $1.
+section() {
+	[[ " $BENCH_SECTIONS " == *" $1 "* ]]
+}
+
+# store_driver prints the storage driver tool $1 uses in store $2.
+store_driver() {
+	case $1 in
+	rrun) in_store rrun "$2" info --format '{{.store.driver}}' ;;
+	podman) in_store podman "$2" info --format '{{.Store.GraphDriverName}}' ;;
+	esac
 }
 
 main() {
@@ -354,8 +633,11 @@ main() {
 	RRUN=${1:-$REPO_ROOT/bin/rrun}
 	[[ -x $RRUN ]] || die "$RRUN: no rrun binary (make build)"
 	RRUN=$(realpath "$RRUN")
-	[[ $BENCH_RUNS =~ ^[1-9][0-9]*$ && $BENCH_IMAGES_RUNS =~ ^[1-9][0-9]*$ ]] ||
-		die "BENCH_RUNS and BENCH_IMAGES_RUNS must be positive integers"
+	local n
+	for n in BENCH_RUNS BENCH_IMAGES_RUNS BENCH_CT_RUNS BENCH_SEQ BENCH_SEQ_RUNS BENCH_MEM_N; do
+		[[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer"
+	done
+	section images || section containers || die "BENCH_SECTIONS names neither images nor containers"
 	local t0=$SECONDS
 
 	"$HACK_DIR/setup.sh" "$BENCH_USER"
@@ -364,14 +646,22 @@ main() {
 	USER_UID=$(id -u "$BENCH_USER")
 	configure_podman
 
-	# The user may not reach the binary (a tree under /root, say): use a copy.
 	WORK=$(as_user mktemp -d /tmp/rrun-bench.XXXXXX)
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
-	if ! as_user test -x "$RRUN"; then
-		install -m 0755 -o "$BENCH_USER" "$RRUN" "$WORK/rrun"
-		RRUN=$WORK/rrun
-	fi
+	# Always a private copy of the binary: the user may not reach the tree
+	# (under /root, say), a rebuild during the run must not change it, and
+	# the memory figures must not share its page-cache pages (PSS) with rrun
+	# processes of other users of the tree's binary. In a directory of its
+	# own, as an installed binary is: libcontainer protects the binary that
+	# re-executes as the container's init with a read-only overlay of its
+	# directory, and the kernel refuses that overlay (ELOOP) when the
+	# directory holds the stores' active overlay layers; libcontainer then
+	# copies the whole binary into a sealed memfd on every start instead
+	# (~20 ms for 45 MB here), which a real installation does not pay.
+	install -d -m 0755 -o "$BENCH_USER" "$WORK/bin"
+	install -m 0755 -o "$BENCH_USER" "$RRUN" "$WORK/bin/rrun"
+	RRUN=$WORK/bin/rrun
 
 	local rrun_version podman_version load_start tool dir
 	dir=$(new_store any version) # podman --version sets up its run-time dirs
@@ -379,95 +669,171 @@ main() {
 	podman_version=$(STORE_DIR=$dir as_user podman --version)
 	destroy_store "$dir"
 	load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-	info "measuring as $BENCH_USER: $rrun_version, $podman_version; driver $BENCH_DRIVER; $BENCH_RUNS runs; load $load_start"
+	info "measuring as $BENCH_USER: $rrun_version, $podman_version; driver $BENCH_DRIVER; sections: $BENCH_SECTIONS; load $load_start"
 
-	# Warm-up, untimed: page cache for both binaries and the registry's
-	# blobs, and a check that each tool pulls at all.
-	for tool in "${TOOLS[@]}"; do
-		dir=$(new_store "$tool" warmup)
-		in_store "$tool" "$dir" pull -q "$BIG_IMAGE" >/dev/null || die "$tool: warm-up pull failed"
-		destroy_store "$dir"
-	done
-
-	# Pulls, alternating which tool goes first.
-	local run order
-	for ((run = 1; run <= BENCH_RUNS; run++)); do
-		order=("${TOOLS[@]}")
-		((run % 2)) || order=("${TOOLS[1]}" "${TOOLS[0]}")
-		for tool in "${order[@]}"; do
-			bench_pull "$tool" "$run"
-		done
-		info "pull run $run/$BENCH_RUNS done"
-	done
-
-	# images: one 5-image store per tool, namespace holder up, runs
-	# interleaved.
-	local -A images_dir=()
-	for tool in "${TOOLS[@]}"; do
-		images_dir[$tool]=$(prepare_images_store "$tool")
-	done
 	local drivers=()
-	for tool in "${TOOLS[@]}"; do
-		case $tool in
-		rrun) drivers+=("$(in_store rrun "${images_dir[rrun]}" info --format '{{.store.driver}}')") ;;
-		podman) drivers+=("$(in_store podman "${images_dir[podman]}" info --format '{{.Store.GraphDriverName}}')") ;;
-		esac
-	done
-	for ((run = 1; run <= BENCH_IMAGES_RUNS; run++)); do
+	if section images; then
+		# Warm-up, untimed: page cache for both binaries and the registry's
+		# blobs, and a check that each tool pulls at all.
 		for tool in "${TOOLS[@]}"; do
-			timed "$tool" "${images_dir[$tool]}" images images
+			dir=$(new_store "$tool" warmup)
+			in_store "$tool" "$dir" pull -q "$BIG_IMAGE" >/dev/null || die "$tool: warm-up pull failed"
+			destroy_store "$dir"
 		done
-	done
-	info "images: $BENCH_IMAGES_RUNS runs done"
+
+		# Pulls, alternating which tool goes first.
+		local run order
+		for ((run = 1; run <= BENCH_RUNS; run++)); do
+			order=("${TOOLS[@]}")
+			((run % 2)) || order=("${TOOLS[1]}" "${TOOLS[0]}")
+			for tool in "${order[@]}"; do
+				bench_pull "$tool" "$run"
+			done
+			info "pull run $run/$BENCH_RUNS done"
+		done
+
+		# images: one 5-image store per tool, namespace holder up, runs
+		# interleaved.
+		local -A images_dir=()
+		for tool in "${TOOLS[@]}"; do
+			images_dir[$tool]=$(prepare_images_store "$tool")
+		done
+		for tool in "${TOOLS[@]}"; do
+			drivers+=("$(store_driver "$tool" "${images_dir[$tool]}")")
+		done
+		for ((run = 1; run <= BENCH_IMAGES_RUNS; run++)); do
+			for tool in "${TOOLS[@]}"; do
+				timed "$tool" "${images_dir[$tool]}" images images
+			done
+		done
+		info "images: $BENCH_IMAGES_RUNS runs done"
+		for tool in "${TOOLS[@]}"; do
+			destroy_store "${images_dir[$tool]}"
+		done
+	fi
+
+	if section containers; then
+		# One store per variant, holder up and busybox pulled.
+		local -A ct_dir=()
+		local v
+		for v in "${VARIANTS[@]}"; do
+			ct_dir[$v]=$(ct_store "$v" ct)
+		done
+		((${#drivers[@]})) || drivers=("$(store_driver rrun "${ct_dir[rrun]}")" "$(store_driver podman "${ct_dir[podman]}")")
+		bench_containers ct_dir
+		for v in "${VARIANTS[@]}"; do
+			destroy_store "${ct_dir[$v]}"
+		done
+		for v in "${VARIANTS[@]}"; do
+			bench_memory "$v"
+		done
+	fi
 
 	report "$rrun_version" "$podman_version" "${drivers[@]}" "$load_start" $((SECONDS - t0))
 }
 
-# report prints the table and writes BENCH_OUT.
+# table prints the rows named by $2 (an array of "key|label|scale|decimals|
+# aggregate", aggregate median or mean), labels $1 characters wide, for the
+# tools or variants that follow, the first being rrun, with the ratios of
+# rrun to each other column, and adds the figures to the array kv of the
+# caller. Rows without samples are left out.
+table() {
+	local width=$1
+	local -n rows_ref=$2
+	shift 2
+	local cols=("$@") row key label scale dec agg col med min max ratio line header w=22 rw=12
+	local -A m=()
+	((${#cols[@]} < 3)) || w=25 rw=16 # room for podman-host
+	header=$(printf '%-*s' "$width" figure)
+	for col in "${cols[@]}"; do
+		header+=$(printf ' %*s' "$w" "$col med [min-max]")
+	done
+	for col in "${cols[@]:1}"; do
+		header+=$(printf ' %*s' "$rw" "rrun/$col")
+	done
+	printf '\n%s\n' "$header"
+	for row in "${rows_ref[@]}"; do
+		IFS='|' read -r key label scale dec agg <<<"$row"
+		[[ -n ${SAMPLES["rrun $key"]:-} ]] || continue
+		line=$(printf '%-*s' "$width" "$label")
+		for col in "${cols[@]}"; do
+			# Word splitting of the sample list is intended.
+			# shellcheck disable=SC2086
+			read -r med min max < <(STATS=$agg stats ${SAMPLES["$col $key"]})
+			m[$col]=$(awk -v v="$med" -v s="$scale" 'BEGIN { print v * s }')
+			line+=$(printf ' %*s' "$w" "$(awk -v v="${m[$col]}" -v a="$min" -v b="$max" -v s="$scale" -v d="$dec" \
+				'BEGIN { printf "%.*f [%.*f-%.*f]", d, v, d, a * s, d, b * s }')")
+			kv+=("$col.$key.$agg=$med" "$col.$key.min=$min" "$col.$key.max=$max"
+				"$col.$key.samples=${SAMPLES["$col $key"]// /,}")
+		done
+		for col in "${cols[@]:1}"; do
+			ratio=$(awk -v a="${m[rrun]}" -v b="${m[$col]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+			kv+=("ratio.$key${col#podman}=$ratio")
+			line+=$(printf ' %*s' "$rw" "$ratio")
+		done
+		printf '%s\n' "$line"
+	done
+}
+
+# report prints the tables and writes BENCH_OUT.
 report() {
 	local rrun_version=$1 podman_version=$2 rrun_driver=$3 podman_driver=$4 load_start=$5 elapsed=$6
 	local short=${BIG_IMAGE#docker.io/}
 	short=${short%:latest}
-	# figure key, label, scale (samples are s or MiB), decimals
-	local rows=(
-		"pull_first.s|pull $short, first command (s)|1|2"
-		"pull.s|pull $short, namespace up (s)|1|2"
-		"images.s|images, ${#IMAGES_SET[@]} images (ms)|1000|1"
-		"pull.rss|pull peak RSS, namespace up (MiB)|1|1"
-		"pull_first.rss|pull peak RSS, first command (MiB)|1|1"
-		"images.rss|images peak RSS (MiB)|1|1"
+	# figure key, label, scale (samples are s or MiB), decimals, aggregate;
+	# used by table, by name.
+	# shellcheck disable=SC2034
+	local image_rows=(
+		"pull_first.s|pull $short, first command (s)|1|2|median"
+		"pull.s|pull $short, namespace up (s)|1|2|median"
+		"images.s|images, ${#IMAGES_SET[@]} images (ms)|1000|1|median"
+		"pull.rss|pull peak RSS, namespace up (MiB)|1|1|median"
+		"pull_first.rss|pull peak RSS, first command (MiB)|1|1|median"
+		"images.rss|images peak RSS (MiB)|1|1|median"
 	)
-	local kv=() row key label scale dec tool med min max ratio line
-	local -A m=() r=()
+	# shellcheck disable=SC2034
+	local ct_rows=(
+		"run_rm.s|run --rm busybox true (ms)|1000|1|median"
+		"create.s|create busybox true (ms)|1000|1|median"
+		"start.s|start, container exits at once (ms)|1000|1|median"
+		"rm.s|rm, exited container (ms)|1000|1|median"
+		"seq.rate|$BENCH_SEQ x run --rm in a row (containers/s)|1|2|median"
+		"mem.pss|memory per running container, PSS (MiB)|1|2|mean"
+		"mem.rss|memory per running container, RSS (MiB)|1|2|mean"
+		"holder.pss|namespace holder, per user, PSS (MiB)|1|2|median"
+		"holder.rss|namespace holder, per user, RSS (MiB)|1|2|median"
+	)
+	local kv=() v
 	kv+=("date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "host_cpus=$(nproc)" "kernel=$(uname -r)"
 		"load_start=$load_start" "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
 		"rrun_version=$rrun_version" "podman_version=$podman_version"
-		"rrun_driver=$rrun_driver" "podman_driver=$podman_driver"
-		"runs=$BENCH_RUNS" "images_runs=$BENCH_IMAGES_RUNS" "image=$BIG_IMAGE" "elapsed_s=$elapsed")
-
-	printf '\n%-48s %22s %22s %12s\n' figure "rrun med [min-max]" "podman med [min-max]" rrun/podman
-	for row in "${rows[@]}"; do
-		IFS='|' read -r key label scale dec <<<"$row"
-		line=$(printf '%-48s' "$label")
-		for tool in "${TOOLS[@]}"; do
-			# Word splitting of the sample list is intended.
-			# shellcheck disable=SC2086
-			read -r med min max < <(stats ${SAMPLES["$tool $key"]})
-			m[$tool]=$(awk -v v="$med" -v s="$scale" 'BEGIN { print v * s }')
-			r[$tool]=$(awk -v a="$min" -v b="$max" -v s="$scale" -v d="$dec" \
-				'BEGIN { printf "%.*f-%.*f", d, a * s, d, b * s }')
-			line+=$(printf ' %22s' "$(printf "%.${dec}f [%s]" "${m[$tool]}" "${r[$tool]}")")
-			kv+=("$tool.$key.median=$med" "$tool.$key.min=$min" "$tool.$key.max=$max"
-				"$tool.$key.samples=${SAMPLES["$tool $key"]// /,}")
-		done
-		ratio=$(awk -v a="${m[rrun]}" -v b="${m[podman]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
-		kv+=("ratio.$key=$ratio")
-		printf '%s %12s\n' "$line" "$ratio"
+		"rrun_driver=$rrun_driver" "podman_driver=$podman_driver" "sections=$BENCH_SECTIONS"
+		"runs=$BENCH_RUNS" "images_runs=$BENCH_IMAGES_RUNS" "image=$BIG_IMAGE"
+		"ct_runs=$BENCH_CT_RUNS" "seq=$BENCH_SEQ" "seq_runs=$BENCH_SEQ_RUNS" "mem_n=$BENCH_MEM_N"
+		"ct_image=$CT_IMAGE" "elapsed_s=$elapsed")
+	for v in "${VARIANTS[@]}"; do
+		[[ -z ${MEM_NOTES[$v]:-} ]] || kv+=("$v.mem.processes=${MEM_NOTES[$v]}")
 	done
+
+	if section images; then
+		table 48 image_rows "${TOOLS[@]}"
+	fi
+	if section containers; then
+		table 41 ct_rows "${VARIANTS[@]}"
+		printf '%s\n' "podman-host: podman with --network host (rrun shares the host's network too); podman: its default network (slirp4netns)." \
+			"$BENCH_SEQ x run --rm: higher is better, so a ratio above 1 means rrun is faster; elsewhere below 1 does." \
+			"memory: mean over $BENCH_MEM_N 'run -d busybox sleep 1000' containers (sum / N), [min-max] over the containers; containers' own processes not counted; processes found:"
+		for v in "${VARIANTS[@]}"; do
+			printf '  %-15s %s\n' "$v" "${MEM_NOTES[$v]:-}"
+		done
+	fi
 	printf '\n%s (storage driver %s)\n%s (storage driver %s)\n' \
 		"$rrun_version" "$rrun_driver" "$podman_version" "$podman_driver"
-	printf 'medians of %d pulls and %d images runs per tool; load average %s at start, %s at end; took %d s\n' \
-		"$BENCH_RUNS" "$BENCH_IMAGES_RUNS" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$elapsed"
+	local what=
+	section images && what="$BENCH_RUNS pulls and $BENCH_IMAGES_RUNS images runs per tool"
+	section containers && what+="${what:+; }$BENCH_CT_RUNS samples of each container timing, $BENCH_SEQ_RUNS of $BENCH_SEQ run --rm in a row, $BENCH_MEM_N running containers"
+	printf 'medians of %s; load average %s at start, %s at end; took %d s\n' \
+		"$what" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$elapsed"
 	printf '%s\n' "${kv[@]}" >"$BENCH_OUT"
 	printf 'key=value results: %s\n' "$BENCH_OUT"
 }
