@@ -26,6 +26,6 @@ func main() {
 		return
 	}
 	rootless.MaybeRunPause()
-	engine.MaybeRunMonitor()
+	engine.MaybeRunSupervisor()
 	os.Exit(cmd.Run(os.Args))
 }

@@ -8,9 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,13 +25,13 @@ import (
 	"github.com/rrun/rrun/pkg/oci"
 )
 
-// The monitor is rrun re-executed, detached, once per container (conmon's
-// job): it starts the container with the embedded runtime, owns its stdio,
-// writes its log, serves attach, records its exit and applies the restart
-// policy. Containers outlive the CLI that started them because of it.
-const envMonitor = "_RRUN_MONITOR"
+// A container's monitor (conmon's job) starts it with the embedded
+// runtime, owns its stdio, writes its log, serves attach and exec,
+// records its exit and applies the restart policy. Monitors are
+// goroutines of one supervisor process per run root (supervisor.go), so
+// a running container costs a few goroutines and buffers, not a process.
 
-// monitorArgs is what a monitor is told, in its environment.
+// monitorArgs is what a monitor is told by the command that starts it.
 type monitorArgs struct {
 	ID      string  `json:"id"`
 	Options Options `json:"options"`
@@ -42,35 +40,13 @@ type monitorArgs struct {
 	AttachFirst bool `json:"attachFirst"`
 }
 
-// MaybeRunMonitor runs a container's monitor when this process was started
-// as one, and then never returns. main calls it early.
-func MaybeRunMonitor() {
-	raw := os.Getenv(envMonitor)
-	if raw == "" {
-		return
-	}
-	os.Unsetenv(envMonitor)
-	var args monitorArgs
-	if err := json.Unmarshal([]byte(raw), &args); err != nil {
-		fmt.Fprintf(os.Stderr, "rrun monitor: %v\n", err)
-		os.Exit(1)
-	}
-	m := &monitor{args: args, report: os.NewFile(3, "report")}
-	if err := m.run(); err != nil {
-		m.fail(err)
-		logrus.Errorf("monitor of %s: %v", shortID(args.ID), err)
-		os.Exit(1)
-	}
-	os.Exit(0)
-}
-
 type monitor struct {
 	args monitorArgs
 	// mu guards lc and rootfs: the running container, for exec sessions.
 	mu     sync.Mutex
 	lc     *libcontainer.Container
 	rootfs string
-	report *os.File // to the starter; nil once it has its answer
+	report io.WriteCloser // to the starter; nil once it has its answer
 	e      *Engine
 	c      *Container
 	spec   *specs.Spec
@@ -103,48 +79,18 @@ func (m *monitor) fail(err error) {
 }
 
 func (m *monitor) run() error {
-	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
-	e, err := Open(m.args.Options)
+	rootfs, err := m.mount()
 	if err != nil {
 		return err
 	}
-	m.e = e
-	if m.c, err = e.loadContainer(m.args.ID); err != nil {
-		e.Close()
-		return err
-	}
-	dir, err := e.containerDir(m.c.ID)
-	if err != nil {
-		e.Close()
-		return err
-	}
-	e.dirs = map[string]string{m.c.ID: dir}
+	e := m.e
 	runDir := e.runDir(m.c.ID)
-	if err := os.MkdirAll(runDir, 0o700); err != nil {
-		return err
-	}
-	rootfs, err := e.Images.Containers().Mount(m.c.ID, "")
-	if err != nil {
-		e.Close()
-		return fmt.Errorf("mounting the container's root filesystem: %w", err)
-	}
-	// The store is not needed while the container runs, and a monitor
-	// lives as long as its container: close it, and open it again to
-	// unmount at the end. This keeps the resident memory of every
-	// running container small.
-	e.Close()
-	defer func() { _ = e.Close() }() // after the unmount below
 	mounted := true
 	unmount := func() {
-		if !mounted {
-			return
+		if mounted {
+			mounted = false
+			m.unmount()
 		}
-		mounted = false
-		if err := e.reopenStore(); err != nil {
-			logrus.Warnf("unmounting %s: %v", m.c.Name, err)
-			return
-		}
-		_, _ = e.Images.Containers().Unmount(m.c.ID, false)
 	}
 	defer unmount()
 	if m.spec, err = e.containerSpec(m.c, rootfs); err != nil {
@@ -178,15 +124,68 @@ func (m *monitor) run() error {
 	}
 	code, err := m.supervise()
 	// Clean up before telling attached clients: whoever waits for the
-	// exit may remove the container (or the whole store) next.
+	// exit may remove the container (or the whole store) next. The
+	// socket's disappearance tells a remover that the monitor is done.
 	unmount()
+	_ = os.Remove(filepath.Join(runDir, attachSocket))
 	if err == nil && m.c.HostConfig.AutoRemove {
-		if rerr := e.removeStopped(m.c); rerr != nil {
-			logrus.Warnf("removing container %s: %v", m.c.Name, rerr)
+		storeMu.Lock()
+		if rerr := e.reopenStore(); rerr == nil {
+			if rerr := e.removeStopped(m.c); rerr != nil {
+				logrus.Warnf("removing container %s: %v", m.c.Name, rerr)
+			}
+			_ = e.Close()
 		}
+		storeMu.Unlock()
 	}
 	m.hub.exit(code)
 	return err
+}
+
+// storeMu serialises the monitors' use of the image store: in one
+// process containers/storage hands every opener the same store, so one
+// monitor's Close must not overlap another's Mount.
+var storeMu sync.Mutex
+
+// mount opens the store, loads the container and mounts its root
+// filesystem, then closes the store again: it is not needed while the
+// container runs, and closing it keeps a running container's memory small.
+func (m *monitor) mount() (string, error) {
+	storeMu.Lock()
+	defer storeMu.Unlock()
+	e, err := Open(m.args.Options)
+	if err != nil {
+		return "", err
+	}
+	defer e.Close()
+	m.e = e
+	if m.c, err = e.loadContainer(m.args.ID); err != nil {
+		return "", err
+	}
+	dir, err := e.containerDir(m.c.ID)
+	if err != nil {
+		return "", err
+	}
+	e.dirs = map[string]string{m.c.ID: dir}
+	if err := os.MkdirAll(e.runDir(m.c.ID), 0o700); err != nil {
+		return "", err
+	}
+	rootfs, err := e.Images.Containers().Mount(m.c.ID, "")
+	if err != nil {
+		return "", fmt.Errorf("mounting the container's root filesystem: %w", err)
+	}
+	return rootfs, nil
+}
+
+func (m *monitor) unmount() {
+	storeMu.Lock()
+	defer storeMu.Unlock()
+	if err := m.e.reopenStore(); err != nil {
+		logrus.Warnf("unmounting %s: %v", m.c.Name, err)
+		return
+	}
+	_, _ = m.e.Images.Containers().Unmount(m.c.ID, false)
+	_ = m.e.Close()
 }
 
 // supervise runs the container, again and again as its restart policy
@@ -282,7 +281,6 @@ func (m *monitor) runOnce() (int, error) {
 	m.e.emit(containerEvent(events.ActionStart, m.c))
 	m.say(fmt.Sprintf("ok %d", pid))
 	m.done()
-	debug.FreeOSMemory() // the set-up's garbage: return it before the long wait
 
 	ps, _ := proc.Wait()
 	m.refresh() // rename and update may have changed the record meanwhile

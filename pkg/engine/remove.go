@@ -43,8 +43,9 @@ func (e *Engine) Remove(ctx context.Context, ref string, opts RemoveOptions) err
 			return fmt.Errorf("container %s did not exit after SIGKILL", c.Name)
 		}
 	}
-	// Let the monitor finish its clean-up (unmounting) before deleting.
-	waitProcessGone(st.MonitorPid, st.MonitorStart, st.BootID, 5*time.Second)
+	// Let the monitor finish its clean-up (unmounting) before deleting:
+	// it removes the attach socket when done.
+	e.waitMonitorDone(c.ID, st, 5*time.Second)
 	if err := e.removeStopped(c); err != nil {
 		return err
 	}
@@ -76,9 +77,13 @@ func (e *Engine) removeStopped(c *Container) error {
 	return nil
 }
 
-func waitProcessGone(pid int, start uint64, boot string, limit time.Duration) {
-	deadline := time.Now().Add(limit)
-	for processAlive(pid, start, boot) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+// waitMonitorDone waits for the container's monitor to have cleaned up,
+// or for its supervisor to be gone.
+func (e *Engine) waitMonitorDone(id string, st *State, limit time.Duration) {
+	sock := filepath.Join(e.runDir(id), attachSocket)
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(sock); err != nil || !processAlive(st.MonitorPid, st.MonitorStart, st.BootID) {
+			return
+		}
 	}
 }

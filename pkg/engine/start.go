@@ -6,11 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -66,27 +63,15 @@ func (e *Engine) start(ctx context.Context, ref string, attach *attachHello) (*C
 	if err != nil {
 		return nil, nil, err
 	}
-	reportR, reportW, err := os.Pipe()
+	report, err := e.dialSupervisor()
 	if err != nil {
 		return nil, nil, err
 	}
-	defer reportR.Close()
-	cmd := exec.Command("/proc/self/exe")
-	cmd.Args = []string{"rrun-monitor", c.Name}
-	cmd.Dir = "/"
-	cmd.Env = append(os.Environ(), envMonitor+"="+string(args))
-	cmd.ExtraFiles = []*os.File{reportW}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	// The monitor's own diagnostics go nowhere: it reports through the
-	// pipe, and the container's output goes to its log.
-	err = cmd.Start()
-	reportW.Close()
-	if err != nil {
-		return nil, nil, fmt.Errorf("starting the monitor of %s: %w", c.Name, err)
+	defer report.Close()
+	if _, err := report.Write(append(args, '\n')); err != nil {
+		return nil, nil, fmt.Errorf("starting %s: %w", c.Name, err)
 	}
-	go func() { _ = cmd.Wait() }() // reap it if it ends while we wait
-
-	r := bufio.NewReader(reportR)
+	r := bufio.NewReader(report)
 	var conn *attachConn
 	for {
 		line, err := r.ReadString('\n')
@@ -94,11 +79,9 @@ func (e *Engine) start(ctx context.Context, ref string, attach *attachHello) (*C
 		switch {
 		case line == "listening" && attach != nil:
 			if conn, err = e.dialAttach(c.ID, *attach); err != nil {
-				_ = cmd.Process.Kill()
 				return nil, nil, fmt.Errorf("attaching to %s: %w", c.Name, err)
 			}
 		case strings.HasPrefix(line, "ok "):
-			_ = cmd.Process.Release()
 			return c, conn, nil
 		case strings.HasPrefix(line, "error "):
 			if conn != nil {
