@@ -64,9 +64,6 @@ const (
 
 // containerDir holds a container's persistent files.
 func (e *Engine) containerDir(id string) (string, error) {
-	if dir, ok := e.dirs[id]; ok {
-		return dir, nil
-	}
 	dir, err := e.Images.Containers().ContainerDirectory(id)
 	if err != nil {
 		return "", fmt.Errorf("container %s: %w", shortID(id), err)

@@ -41,9 +41,6 @@ func (o *Options) PrepareRunRoot() error { return ensurePrivateDir(o.RunRoot) }
 type Engine struct {
 	opts   Options
 	Images *storage.Store
-	// dirs caches container directories for a monitor, which closes the
-	// store while its container runs (see monitor.go).
-	dirs map[string]string
 }
 
 // Open opens the engine's stores. It must run inside the user's rootless
@@ -56,7 +53,7 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts}
-	if err := e.reopenStore(); err != nil {
+	if err := e.openStore(); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -72,9 +69,8 @@ func (e *Engine) Close() error {
 	return err
 }
 
-// reopenStore opens the image store, also again after Close (a monitor
-// does this to clean up after its container).
-func (e *Engine) reopenStore() error {
+// openStore opens the image store unless it is open.
+func (e *Engine) openStore() error {
 	if e.Images != nil {
 		return nil
 	}

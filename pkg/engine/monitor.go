@@ -23,6 +23,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/rrun/rrun/pkg/oci"
+	"github.com/rrun/rrun/pkg/storage"
 )
 
 // A container's monitor (conmon's job) starts it with the embedded
@@ -130,11 +131,8 @@ func (m *monitor) run() error {
 	_ = os.Remove(filepath.Join(runDir, attachSocket))
 	if err == nil && m.c.HostConfig.AutoRemove {
 		storeMu.Lock()
-		if rerr := e.reopenStore(); rerr == nil {
-			if rerr := e.removeStopped(m.c); rerr != nil {
-				logrus.Warnf("removing container %s: %v", m.c.Name, rerr)
-			}
-			_ = e.Close()
+		if rerr := e.removeStopped(m.c); rerr != nil {
+			logrus.Warnf("removing container %s: %v", m.c.Name, rerr)
 		}
 		storeMu.Unlock()
 	}
@@ -142,31 +140,44 @@ func (m *monitor) run() error {
 	return err
 }
 
-// storeMu serialises the monitors' use of the image store: in one
-// process containers/storage hands every opener the same store, so one
-// monitor's Close must not overlap another's Mount.
+// storeMu serialises the monitors' changes to the image store (mount,
+// unmount, remove): one store instance serves the whole supervisor.
 var storeMu sync.Mutex
 
-// mount opens the store, loads the container and mounts its root
-// filesystem, then closes the store again: it is not needed while the
-// container runs, and closing it keeps a running container's memory small.
+// sharedStores are the supervisor's open stores, one per configuration:
+// opened once and kept, as reopening costs milliseconds on every start,
+// and containers/storage notices other processes' changes by itself.
+var sharedStores = map[string]*storage.Store{}
+
+// monitorEngine is an engine for one monitor, on the shared store.
+func monitorEngine(opts Options) (*Engine, error) {
+	key, err := json.Marshal(opts)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := sharedStores[string(key)]; ok {
+		return &Engine{opts: opts, Images: s}, nil
+	}
+	e, err := Open(opts)
+	if err != nil {
+		return nil, err
+	}
+	sharedStores[string(key)] = e.Images
+	return e, nil
+}
+
+// mount loads the container and mounts its root filesystem.
 func (m *monitor) mount() (string, error) {
 	storeMu.Lock()
 	defer storeMu.Unlock()
-	e, err := Open(m.args.Options)
+	e, err := monitorEngine(m.args.Options)
 	if err != nil {
 		return "", err
 	}
-	defer e.Close()
 	m.e = e
 	if m.c, err = e.loadContainer(m.args.ID); err != nil {
 		return "", err
 	}
-	dir, err := e.containerDir(m.c.ID)
-	if err != nil {
-		return "", err
-	}
-	e.dirs = map[string]string{m.c.ID: dir}
 	if err := os.MkdirAll(e.runDir(m.c.ID), 0o700); err != nil {
 		return "", err
 	}
@@ -180,12 +191,7 @@ func (m *monitor) mount() (string, error) {
 func (m *monitor) unmount() {
 	storeMu.Lock()
 	defer storeMu.Unlock()
-	if err := m.e.reopenStore(); err != nil {
-		logrus.Warnf("unmounting %s: %v", m.c.Name, err)
-		return
-	}
 	_, _ = m.e.Images.Containers().Unmount(m.c.ID, false)
-	_ = m.e.Close()
 }
 
 // supervise runs the container, again and again as its restart policy
