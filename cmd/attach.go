@@ -34,15 +34,11 @@ func attachCommand() *cli.Command {
 					streams.Stdin = os.Stdin
 				}
 				if info.Config.Tty {
-					restore, resize, err := setupTerminal(streams.Stdin != nil)
+					restore, err := useTerminal(&streams, c.String("detach-keys"))
 					if err != nil {
 						return err
 					}
 					defer restore()
-					streams.Resize = resize
-					if streams.DetachKeys, err = parseDetachKeys(c.String("detach-keys")); err != nil {
-						return err
-					}
 				} else if c.Bool("sig-proxy") {
 					defer proxySignals(c, eng, info.ID)()
 				}

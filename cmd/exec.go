@@ -53,17 +53,11 @@ func execAction(c *cli.Context) error {
 			streams.Stdin = os.Stdin
 		}
 		if opts.Tty && !opts.Detach {
-			restore, resize, err := setupTerminal(streams.Stdin != nil)
+			restore, err := useTerminal(&streams, c.String("detach-keys"))
 			if err != nil {
 				return err
 			}
 			defer restore()
-			streams.Resize = resize
-			if streams.Stdin != nil {
-				if streams.DetachKeys, err = parseDetachKeys(c.String("detach-keys")); err != nil {
-					return err
-				}
-			}
 		}
 		code, err := eng.Exec(c.Context, c.Args().First(), opts, streams)
 		if errors.Is(err, engine.ErrDetached) {

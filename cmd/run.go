@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/containerd/console"
 	"github.com/containerd/errdefs"
 	"github.com/urfave/cli/v2"
 
@@ -138,19 +137,11 @@ func runAttached(c *cli.Context, eng *engine.Engine, id string, opts *createOpti
 		streams.Stderr = c.App.ErrWriter
 	}
 	if cfg.Tty {
-		restore, resize, err := setupTerminal(cfg.AttachStdin)
+		restore, err := useTerminal(&streams, opts.DetachKeys)
 		if err != nil {
 			return -1, err
 		}
 		defer restore()
-		streams.Resize = resize
-		keys, err := parseDetachKeys(opts.DetachKeys)
-		if err != nil {
-			return -1, err
-		}
-		if cfg.AttachStdin {
-			streams.DetachKeys = keys
-		}
 	} else if opts.SigProxy {
 		stop := proxySignals(c, eng, id)
 		defer stop()
@@ -173,44 +164,6 @@ func startFailure(err error) error {
 		return &exitCodeError{code: se.ExitCode, err: err}
 	}
 	return &exitCodeError{code: exitUsage, err: err}
-}
-
-// setupTerminal puts the terminal in raw mode (when input is attached)
-// and reports its size now and on every SIGWINCH.
-func setupTerminal(input bool) (restore func(), resize <-chan [2]uint16, err error) {
-	current, err := console.ConsoleFromFile(os.Stdin)
-	if err != nil {
-		if input {
-			return nil, nil, usageError("the input device is not a TTY")
-		}
-		return func() {}, nil, nil
-	}
-	if input {
-		if err := current.SetRaw(); err != nil {
-			return nil, nil, err
-		}
-	}
-	ch := make(chan [2]uint16, 4)
-	send := func() {
-		if ws, err := current.Size(); err == nil && ws.Width > 0 {
-			select {
-			case ch <- [2]uint16{ws.Width, ws.Height}:
-			default:
-			}
-		}
-	}
-	send()
-	winch := make(chan os.Signal, 1)
-	signal.Notify(winch, syscall.SIGWINCH)
-	go func() {
-		for range winch {
-			send()
-		}
-	}()
-	return func() {
-		signal.Stop(winch)
-		_ = current.Reset()
-	}, ch, nil
 }
 
 // proxySignals forwards the signals rrun receives to the container, as

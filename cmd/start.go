@@ -66,17 +66,11 @@ func startAttached(c *cli.Context, eng *engine.Engine, ref string) error {
 		streams.Stdin = os.Stdin
 	}
 	if info.Config.Tty {
-		restore, resize, err := setupTerminal(streams.Stdin != nil)
+		restore, err := useTerminal(&streams, c.String("detach-keys"))
 		if err != nil {
 			return err
 		}
 		defer restore()
-		streams.Resize = resize
-		if streams.Stdin != nil {
-			if streams.DetachKeys, err = parseDetachKeys(c.String("detach-keys")); err != nil {
-				return err
-			}
-		}
 	}
 	code, err := eng.StartAttached(c.Context, ref, streams)
 	if errors.Is(err, engine.ErrDetached) {

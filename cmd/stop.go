@@ -14,16 +14,9 @@ func stopCommand() *cli.Command {
 		Name:      "stop",
 		Usage:     "Stop one or more running containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "signal to send to the container"},
-			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before killing the container"},
-		},
+		Flags:     stopFlags(),
 		Action: func(c *cli.Context) error {
-			var timeout *int
-			if c.IsSet("time") {
-				t := c.Int("time")
-				timeout = &t
-			}
+			timeout := stopTimeout(c)
 			return eachContainer(c, "stop", func(eng *engine.Engine, ref string) error {
 				err := eng.Stop(c.Context, ref, c.String("signal"), timeout)
 				if errdefs.IsNotModified(err) {
@@ -33,6 +26,23 @@ func stopCommand() *cli.Command {
 			})
 		},
 	}
+}
+
+// stopFlags are stop's and restart's.
+func stopFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "signal to send to the container"},
+		&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before killing the container"},
+	}
+}
+
+// stopTimeout is --time, or nil for the container's own default.
+func stopTimeout(c *cli.Context) *int {
+	if !c.IsSet("time") {
+		return nil
+	}
+	t := c.Int("time")
+	return &t
 }
 
 func killCommand() *cli.Command {
@@ -56,16 +66,9 @@ func restartCommand() *cli.Command {
 		Name:      "restart",
 		Usage:     "Restart one or more containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "signal to send to the container"},
-			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before killing the container"},
-		},
+		Flags:     stopFlags(),
 		Action: func(c *cli.Context) error {
-			var timeout *int
-			if c.IsSet("time") {
-				t := c.Int("time")
-				timeout = &t
-			}
+			timeout := stopTimeout(c)
 			return eachContainer(c, "restart", func(eng *engine.Engine, ref string) error {
 				return eng.Restart(c.Context, ref, c.String("signal"), timeout)
 			})
