@@ -41,7 +41,7 @@ func psAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := engine.ListOptions{All: c.Bool("all"), Filters: filters}
+	opts := engine.ListOptions{All: c.Bool("all"), Filters: filters, Size: c.Bool("size")}
 	if n := c.Int("last"); n > 0 {
 		opts.All, opts.Limit = true, n
 	}
@@ -104,7 +104,7 @@ func newPSRow(s container.Summary, noTrunc bool) psRow {
 		RunningFor: units.HumanDuration(time.Since(created)) + " ago",
 		State:      string(s.State),
 		Status:     s.Status,
-		Size:       units.HumanSizeWithPrecision(float64(s.SizeRw), 3),
+		Size:       units.HumanSizeWithPrecision(float64(s.SizeRw), 3) + " (virtual " + units.HumanSizeWithPrecision(float64(s.SizeRootFs), 3) + ")",
 		Names:      strings.Join(names, ","),
 		Labels:     strings.Join(labels, ","),
 		Networks:   s.HostConfig.NetworkMode,

@@ -60,7 +60,7 @@ func (e *Engine) Inspect(ctx context.Context, ref string) (*container.InspectRes
 		Platform:       "linux",
 		HostConfig:     c.HostConfig,
 		GraphDriver:    &mobystorage.DriverData{Name: e.Images.Driver(), Data: map[string]string{}},
-		Mounts:         []container.MountPoint{},
+		Mounts:         e.mountPoints(c),
 		Config:         c.Config,
 		NetworkSettings: &container.NetworkSettings{
 			Networks: nil,

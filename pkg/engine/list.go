@@ -17,6 +17,7 @@ type ListOptions struct {
 	All     bool
 	Limit   int // the n most recently created; 0: no limit
 	Filters map[string][]string
+	Size    bool // compute SizeRw and SizeRootFs (reads the layers: slower)
 }
 
 // containerView is a container with its checked state, the unit listing,
@@ -66,7 +67,11 @@ func (e *Engine) List(ctx context.Context, opts ListOptions) ([]container.Summar
 		if !match(v) {
 			continue
 		}
-		out = append(out, v.summary())
+		sum := v.summary()
+		if opts.Size {
+			e.sizes(&sum, v.c)
+		}
+		out = append(out, sum)
 		if opts.Limit > 0 && len(out) == opts.Limit {
 			break
 		}
@@ -93,6 +98,18 @@ func (v containerView) summary() container.Summary {
 	}
 	s.HostConfig.NetworkMode = networkMode(v.c)
 	return s
+}
+
+// sizes fills in docker's SizeRw (the container's own layer and files)
+// and SizeRootFs (that plus its image).
+func (e *Engine) sizes(s *container.Summary, c *Container) {
+	if rw, err := e.Images.Containers().ContainerSize(c.ID); err == nil {
+		s.SizeRw = rw
+	}
+	s.SizeRootFs = s.SizeRw
+	if img, err := e.Images.Inspect(context.Background(), c.ImageID); err == nil {
+		s.SizeRootFs += img.Size
+	}
 }
 
 func networkMode(c *Container) string {

@@ -106,3 +106,49 @@ func TestRemoveImageInUse(t *testing.T) {
 	e.ok("rm", "user")
 	e.ok("rmi", "busybox")
 }
+
+// inspect lists the container's mounts as docker does.
+func TestInspectMounts(t *testing.T) {
+	e := newEnv(t)
+	host := filepath.Join(e.work, "src")
+	e.mkdirAsUser(host)
+	e.ok("create", "--name", "mounted", "-v", host+":/src:ro", "-v", "named:/data", "-v", "/anon", "--tmpfs", "/scratch", "alpine", "true")
+	var got []struct {
+		Mounts []struct {
+			Type, Name, Source, Destination string
+			RW                              bool
+		}
+	}
+	mustJSON(t, e.ok("inspect", "mounted"), &got)
+	m := got[0].Mounts
+	if len(m) != 4 {
+		t.Fatalf("Mounts: %+v", m)
+	}
+	byDst := map[string]int{}
+	for i, x := range m {
+		byDst[x.Destination] = i
+	}
+	if x := m[byDst["/src"]]; x.Type != "bind" || x.Source != host || x.RW {
+		t.Errorf("bind: %+v", x)
+	}
+	if x := m[byDst["/data"]]; x.Type != "volume" || x.Name != "named" || !x.RW || !strings.HasSuffix(x.Source, "/volumes/named/_data") {
+		t.Errorf("named volume: %+v", x)
+	}
+	if x := m[byDst["/anon"]]; x.Type != "volume" || len(x.Name) != 64 {
+		t.Errorf("anonymous volume: %+v", x)
+	}
+	if x := m[byDst["/scratch"]]; x.Type != "tmpfs" {
+		t.Errorf("tmpfs: %+v", x)
+	}
+}
+
+// ps -s shows the container layer's size and the total with its image.
+func TestPsSize(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "--name", "writer", "alpine", "sh", "-c", "dd if=/dev/zero of=/f bs=1k count=200 2>/dev/null")
+	var row struct{ Size string }
+	mustJSON(t, e.ok("ps", "-a", "-s", "--format", "json"), &row)
+	if !strings.HasPrefix(row.Size, "20") || !strings.Contains(row.Size, "kB (virtual 2.") {
+		t.Fatalf("ps -s size %q: want about 200kB written over a 2MB image", row.Size)
+	}
+}
