@@ -22,8 +22,9 @@ import (
 // _CONTAINERS_* names are the ones containers/storage and containers/image
 // read to pick per-user paths while the process is uid 0 in the namespace.
 const (
-	envJoinPID    = "_RRUN_JOIN_PID"   // read by the cgo constructor, then unset
-	envInside     = "_RRUN_USERNS_PID" // set in every process inside the namespace
+	envJoinPID    = "_RRUN_JOIN_PID"       // read by the cgo constructor, then unset
+	envInside     = "_RRUN_USERNS_PID"     // set in every process inside the namespace
+	envInsideRoot = "_RRUN_USERNS_RUNROOT" // the run root whose holder that is
 	envPauseStage = "_RRUN_PAUSE_STAGE"
 	envHostUID    = "_CONTAINERS_ROOTLESS_UID"
 	envHostGID    = "_CONTAINERS_ROOTLESS_GID"
@@ -58,7 +59,15 @@ func hostID(env string, own func() int) int {
 // on error; inside them it returns nil at once.
 func Enter(runDir string) error {
 	if Inside() {
+		// The cgo constructor may have joined on its own reading of the
+		// flags; it must agree with the Go code's.
+		if r := os.Getenv(envInsideRoot); r != "" && filepath.Clean(r) != filepath.Clean(runDir) {
+			return fmt.Errorf("this process is in the namespace of run root %s, not %s: run rrun with a different --runroot outside `rrun unshare`", r, runDir)
+		}
 		return nil
+	}
+	if joined, err := joinedByConstructor(runDir); err != nil || joined {
+		return err
 	}
 	if os.Geteuid() == 0 {
 		return ErrRoot
@@ -70,6 +79,7 @@ func Enter(runDir string) error {
 	env := append(os.Environ(),
 		envJoinPID+"="+strconv.Itoa(pid),
 		envInside+"="+strconv.Itoa(pid),
+		envInsideRoot+"="+runDir,
 		envHostUID+"="+strconv.Itoa(os.Getuid()),
 		envHostGID+"="+strconv.Itoa(os.Getgid()),
 		envConfigured+"=done",
@@ -78,6 +88,39 @@ func Enter(runDir string) error {
 		return fmt.Errorf("re-executing rrun inside the user namespace: %w", err)
 	}
 	return nil // not reached
+}
+
+// joinedByConstructor recognises a process that join_linux.go's
+// constructor already moved into runDir's namespaces, and gives it the
+// environment the re-execution would have (host ids, markers).
+func joinedByConstructor(runDir string) (bool, error) {
+	uidMap, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false, nil
+	}
+	var inside, hostUID, size int
+	if n, _ := fmt.Sscanf(string(uidMap), "%d %d %d", &inside, &hostUID, &size); n != 3 || inside == 0 && hostUID == 0 {
+		return false, nil // the initial user namespace
+	}
+	pid := PausePID(runDir)
+	self, _ := os.Readlink("/proc/self/ns/user")
+	if theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid)); pid == 0 || err != nil || theirs != self {
+		return false, fmt.Errorf("rrun is running in a user namespace other than the one of run root %s (inside `rrun unshare` or another container tool?): run it from the host", runDir)
+	}
+	hostGID := os.Getgid()
+	if gidMap, err := os.ReadFile("/proc/self/gid_map"); err == nil {
+		var a, g int
+		if n, _ := fmt.Sscanf(string(gidMap), "%d %d", &a, &g); n == 2 {
+			hostGID = g
+		}
+	}
+	for k, v := range map[string]string{
+		envInside: strconv.Itoa(pid), envInsideRoot: runDir,
+		envHostUID: strconv.Itoa(hostUID), envHostGID: strconv.Itoa(hostGID), envConfigured: "done",
+	} {
+		os.Setenv(k, v)
+	}
+	return true, nil
 }
 
 // PausePID returns the pid of the namespace holder recorded in runDir, or

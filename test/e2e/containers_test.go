@@ -342,6 +342,10 @@ func TestBuiltInInit(t *testing.T) {
 	}
 	// sh as PID 1 ignores SIGTERM; behind the init it gets it and stops.
 	e.ok("run", "-d", "--init", "--name", "initd", "alpine", "sh", "-c", "sleep 1000 & wait")
+	// A signal that reaches a PID 1 before it handles signals is dropped
+	// by the kernel (docker's tini has the same window): wait until the
+	// command runs behind the init.
+	waitFor(t, "the command behind the init", func() bool { return e.rrun("exec", "initd", "pidof", "sleep").code == 0 })
 	start := time.Now()
 	e.ok("stop", "-t", "5", "initd")
 	if d := time.Since(start); d > 4*time.Second {
