@@ -22,8 +22,12 @@
 #       - `run --rm busybox true`;
 #       - `create busybox true`, `start`, `rm`, each timed on its own;
 #       - containers per second over sequential `run --rm busybox true`;
-#       - memory (PSS, RSS) of the processes each tool keeps per running
-#         container, and of its namespace holder;
+#       - memory (PSS, RSS) of the processes each tool keeps: the marginal
+#         cost of one more running container (rrun: growth of its shared
+#         rrun-supervisor from 1 to BENCH_MEM_N containers; podman: conmon
+#         [+ slirp4netns] per container), the per-user fixed processes
+#         (rrun-pause + rrun-supervisor; catatonit), the total with
+#         BENCH_MEM_N running, and the break-even number of containers;
 #  4. prints the tables (medians, min-max), writes key=value results and
 #     removes everything it created but the podman/runc packages and the
 #     user's podman configuration.
@@ -36,7 +40,8 @@
 #   BENCH_CT_RUNS      samples of run --rm, create, start, rm per tool (default 11)
 #   BENCH_SEQ          containers per sequential run --rm sample (default 50)
 #   BENCH_SEQ_RUNS     sequential samples per tool (default 3)
-#   BENCH_MEM_N        running containers per tool for the memory figure (default 10)
+#   BENCH_MEM_N        running containers per tool for the memory figures (default 10, at least 2)
+#   BENCH_MEM_RUNS     memory measurements per tool, each in a fresh store (default 3)
 #   BENCH_DRIVER       storage driver for both tools: overlay (default) or vfs
 #   BENCH_OUT          key=value results file (default hack/bench/results.txt)
 #   REGISTRY_ADDR      local registry (default 127.0.0.1:5000, see hack/lib.sh)
@@ -58,6 +63,7 @@ BENCH_CT_RUNS=${BENCH_CT_RUNS:-11}
 BENCH_SEQ=${BENCH_SEQ:-50}
 BENCH_SEQ_RUNS=${BENCH_SEQ_RUNS:-3}
 BENCH_MEM_N=${BENCH_MEM_N:-10}
+BENCH_MEM_RUNS=${BENCH_MEM_RUNS:-3}
 
 TOOLS=(rrun podman)
 # The container figures compare three variants: rrun shares the host's
@@ -233,8 +239,9 @@ new_store() {
 
 # store_pids prints the bench user's processes that belong to the store in
 # $1: every command runs with XDG_RUNTIME_DIR=$1/xdg (see tool_cmd), and the
-# processes the tools leave behind (namespace holders, rrun-monitor, conmon,
-# slirp4netns, podman's cleanup commands) inherit it. Container processes
+# processes the tools leave behind (namespace holders, rrun's supervisor of
+# the store's run root, conmon, slirp4netns, podman's cleanup commands)
+# inherit it. Container processes
 # have the image's environment: see with_descendants.
 store_pids() {
 	local want="XDG_RUNTIME_DIR=$1/xdg" pid
@@ -259,7 +266,7 @@ with_descendants() {
 		}'
 }
 
-# argv0 prints the base name of process $1's argv[0] (rrun-monitor's
+# argv0 prints the base name of process $1's argv[0] (rrun-supervisor's
 # /proc/PID/comm is "exe": it is /proc/self/exe re-executed).
 argv0() {
 	local a
@@ -301,8 +308,9 @@ holder_pids() {
 
 # destroy_store kills the store's namespace holders (their mount namespaces
 # may still hold the overlay driver's private mounts) and every other
-# process of the store with its descendants (containers left running by a
-# failed run: monitors, conmon, slirp4netns, the containers' processes), each
+# process of the store with its descendants (rrun's supervisor, which stays
+# up to 30 s after the store's last container; containers left running by a
+# failed run: conmon, slirp4netns, the containers' processes), each
 # by its pid, then removes the store as root: its files belong to the user's
 # subordinate ids, and root needs no namespace for that.
 destroy_store() {
@@ -427,13 +435,15 @@ rotated() {
 # ct_store creates a store for variant $1 named $2, pulls CT_IMAGE into it
 # (which starts its namespace holder) and runs one untimed container (the
 # tools create their run-time directories, podman its network namespace
-# directory, on the first one); prints its directory.
+# directory, on the first one; rrun starts its supervisor), unless $3 is
+# "first": then the caller's first container is the store's first; prints
+# its directory.
 ct_store() {
 	local v=$1 dir
 	dir=$(new_store "$v" "$2")
 	ct_opts "$v"
 	in_store "$v" "$dir" pull -q "$CT_IMAGE" >/dev/null || die "$v: pulling $CT_IMAGE failed (store $dir)"
-	in_store "$v" "$dir" run --rm "${CT_OPTS[@]}" "$CT_IMAGE" true >/dev/null ||
+	[[ ${3:-} == first ]] || in_store "$v" "$dir" run --rm "${CT_OPTS[@]}" "$CT_IMAGE" true >/dev/null ||
 		die "$v: run --rm $CT_IMAGE true failed (store $dir)"
 	[[ -n $(holder_pids "$dir") ]] || die "$v: no namespace holder after pull and run (store $dir)"
 	printf '%s\n' "$dir"
@@ -500,63 +510,83 @@ mem_kib() {
 	echo "$pss $rss"
 }
 
-# bench_memory starts BENCH_MEM_N `run -d busybox sleep 1000` containers of
-# variant $1 in a fresh store and measures what the tool keeps per running
-# container: the processes of the store that appeared with the containers,
-# less the namespace holder and the containers' own processes (their init,
-# from inspect, and its descendants). Each is assigned to a container: the
-# parent of its init (rrun-monitor, conmon), and processes whose command
-# line names the container's id or network namespace (slirp4netns); others
-# ("unassigned") are shared out evenly and reported. Adds per-container
-# samples mem.pss and mem.rss, and holder.pss and holder.rss (MiB).
-bench_memory() {
-	local v=$1 tool=${1%-host} dir i pid fmt cpid cid netns
-	dir=$(ct_store "$v" mem)
+# mem_start starts the memory containers bench-mem-$3 to bench-mem-$4 of
+# variant $1 in store $2: `run -d busybox sleep 1000`.
+mem_start() {
+	local v=$1 dir=$2 i
 	ct_opts "$v"
-	local -A before=() skip=() assigned=()
-	for pid in $(store_pids "$dir"); do before[$pid]=1; done
-	for ((i = 1; i <= BENCH_MEM_N; i++)); do
+	for ((i = $3; i <= $4; i++)); do
 		in_store "$v" "$dir" run -d --name "bench-mem-$i" "${CT_OPTS[@]}" "$CT_IMAGE" sleep 1000 >/dev/null ||
 			die "$v: run -d $CT_IMAGE sleep 1000 failed (store $dir)"
 	done
-	sleep 2 # podman's and rrun's short-lived helpers are gone by then
+}
 
+# mem_stage measures what store $2 of variant $1 keeps for its running
+# containers bench-mem-1 to bench-mem-$3, the store's processes from before
+# the first one being the keys of the associative array named $4. The
+# containers' own processes (their init, from inspect, and its
+# descendants) and the namespace holder are left out; the rest is:
+#  - rrun-supervisor: the run root's supervisor, shared by all its
+#    containers (rrun), whenever it started;
+#  - per container, among the processes that appeared since: the parent
+#    of its init unless that is the supervisor (conmon), and processes whose
+#    command line names its id or network namespace (slirp4netns);
+#  - others, tied to no container: reported, and shared out evenly.
+# Sets STAGE_CT_PSS and STAGE_CT_RSS (arrays, KiB per container, others'
+# share included), STAGE_SUP_PSS, STAGE_SUP_RSS (KiB, 0 without a
+# supervisor), STAGE_SUP (its pids), STAGE_HOLDER_PSS, STAGE_HOLDER_RSS
+# (KiB) and STAGE_NOTE (what was found).
+mem_stage() {
+	local v=$1 dir=$2 k=$3 tool=${1%-host} i pid fmt cpid cid netns
+	local -n before_ref=$4
 	case $tool in
 	rrun) fmt='{{.State.Pid}} {{.Id}}' ;;
 	podman) fmt='{{.State.Pid}} {{.Id}} {{.NetworkSettings.SandboxKey}}' ;;
 	esac
 	local cpids=() cids=() netnss=()
-	for ((i = 1; i <= BENCH_MEM_N; i++)); do
+	for ((i = 1; i <= k; i++)); do
 		read -r cpid cid netns < <(in_store "$v" "$dir" inspect --format "$fmt" "bench-mem-$i") ||
 			die "$v: inspect bench-mem-$i failed"
 		[[ $cpid =~ ^[1-9][0-9]*$ && -d /proc/$cpid ]] || die "$v: bench-mem-$i has no running init (pid '$cpid')"
 		cpids+=("$cpid") cids+=("$cid") netnss+=("${netns:-}")
 	done
-	for pid in $(holder_pids "$dir") $(with_descendants "${cpids[@]}"); do skip[$pid]=1; done
-	local new=()
+	local -A skip=() assigned=() is_sup=()
+	local holders new=() sup=()
+	holders=$(holder_pids "$dir")
+	for pid in $holders $(with_descendants "${cpids[@]}"); do skip[$pid]=1; done
 	for pid in $(store_pids "$dir"); do
-		[[ -n ${before[$pid]:-} || -n ${skip[$pid]:-} ]] || new+=("$pid")
+		[[ -z ${skip[$pid]:-} ]] || continue
+		if [[ $(argv0 "$pid") == rrun-supervisor ]]; then
+			sup+=("$pid")
+			is_sup[$pid]=1
+		elif [[ -z ${before_ref[$pid]:-} ]]; then
+			new+=("$pid")
+		fi
 	done
+	case $tool in
+	rrun) ((${#sup[@]} == 1)) || warn "$v: ${#sup[@]} rrun-supervisor processes in the store, want 1: ${sup[*]}" ;;
+	*) ((${#sup[@]} == 0)) || warn "$v: rrun-supervisor processes in a podman store: ${sup[*]}" ;;
+	esac
 
-	local members names all_names=() pss rss extra_pss=0 extra_rss=0 cmdline monitor p
+	local members names all_names=() pss rss extra_pss=0 extra_rss=0 cmdline parent p
 	local -a ct_pss=() ct_rss=()
-	for ((i = 0; i < BENCH_MEM_N; i++)); do
-		monitor=$(awk '{ print $4 }' "/proc/${cpids[i]}/stat")
+	for ((i = 0; i < k; i++)); do
+		parent=$(awk '{ print $4 }' "/proc/${cpids[i]}/stat")
 		members=()
 		for p in "${new[@]}"; do
 			cmdline=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
-			if [[ $p == "$monitor" || $cmdline == *"${cids[i]}"* ||
+			if [[ $p == "$parent" || $cmdline == *"${cids[i]}"* ||
 				(-n ${netnss[i]} && $cmdline == *"${netnss[i]}"*) ]]; then
 				members+=("$p")
 				assigned[$p]=1
 			fi
 		done
-		[[ " ${members[*]} " == *" $monitor "* ]] ||
-			warn "$v: the parent of bench-mem-$((i + 1))'s init ($monitor, $(argv0 "$monitor")) is not a process of the store"
+		[[ -n ${is_sup[$parent]:-} || " ${members[*]} " == *" $parent "* ]] ||
+			warn "$v: the parent of bench-mem-$((i + 1))'s init ($parent, $(argv0 "$parent")) is not a process of the store"
 		read -r pss rss < <(mem_kib "${members[@]}")
 		ct_pss+=("$pss") ct_rss+=("$rss")
 		names=$(for p in "${members[@]}"; do argv0 "$p"; done | sort | paste -sd+)
-		all_names+=("${names:-none}")
+		all_names+=("${names:-nothing}")
 	done
 	local other=()
 	for p in "${new[@]}"; do
@@ -567,25 +597,86 @@ bench_memory() {
 		warn "$v: processes of the store not tied to one container (shared out per container):"
 		ps -o pid,ppid,rss,args -p "$(join_list "${other[@]}" | tr -d ' ')" >&2 || true
 	fi
-	for ((i = 0; i < BENCH_MEM_N; i++)); do
-		add_sample "$v" mem.pss "$(awk -v a="${ct_pss[i]}" -v e="$extra_pss" -v n="$BENCH_MEM_N" 'BEGIN { printf "%.3f", (a + e / n) / 1024 }')"
-		add_sample "$v" mem.rss "$(awk -v a="${ct_rss[i]}" -v e="$extra_rss" -v n="$BENCH_MEM_N" 'BEGIN { printf "%.3f", (a + e / n) / 1024 }')"
+	STAGE_CT_PSS=() STAGE_CT_RSS=()
+	for ((i = 0; i < k; i++)); do
+		STAGE_CT_PSS+=("$(awk -v a="${ct_pss[i]}" -v e="$extra_pss" -v n="$k" 'BEGIN { printf "%.1f", a + e / n }')")
+		STAGE_CT_RSS+=("$(awk -v a="${ct_rss[i]}" -v e="$extra_rss" -v n="$k" 'BEGIN { printf "%.1f", a + e / n }')")
 	done
-	local holders holder_names
-	holders=$(holder_pids "$dir")
+	read -r STAGE_SUP_PSS STAGE_SUP_RSS < <(mem_kib "${sup[@]}")
+	STAGE_SUP=${sup[*]}
 	# shellcheck disable=SC2086 # pid list
-	read -r pss rss < <(mem_kib $holders)
-	add_sample "$v" holder.pss "$(awk -v a="$pss" 'BEGIN { printf "%.3f", a / 1024 }')"
-	add_sample "$v" holder.rss "$(awk -v a="$rss" 'BEGIN { printf "%.3f", a / 1024 }')"
+	read -r STAGE_HOLDER_PSS STAGE_HOLDER_RSS < <(mem_kib $holders)
+	local holder_names
 	holder_names=$(for p in $holders; do argv0 "$p"; done | sort | paste -sd+)
-	MEM_NOTES[$v]="per container: $(printf '%s\n' "${all_names[@]}" | sort | uniq -c | awk '{ printf "%s%d x %s", sep, $1, $2; sep = ", " }'); others: ${#other[@]}; holder: ${holder_names:-none}"
-	info "memory, $v: $BENCH_MEM_N containers; ${MEM_NOTES[$v]}"
+	STAGE_NOTE="per container: $(printf '%s\n' "${all_names[@]}" | sort | uniq -c |
+		awk '{ printf "%s%d x %s", sep, $1, ($2 == "nothing" ? "no process" : $2); sep = ", " }'); others: ${#other[@]}; holder: ${holder_names:-none}"
+	((${#sup[@]} == 0)) || STAGE_NOTE="supervisor: ${#sup[@]} x rrun-supervisor; $STAGE_NOTE"
+}
+
+# bench_memory measures, for variant $1 in a fresh store (busybox pulled,
+# namespace holder up, no container run yet: rrun's supervisor, if any,
+# is started by the first measured container), the memory the tool keeps
+# for running `run -d busybox sleep 1000` containers: with 1 running, and
+# again once BENCH_MEM_N run (see mem_stage). Adds, in MiB:
+#  - mem.pss, mem.rss: marginal memory per running container, one sample
+#    per container: its own processes (conmon, slirp4netns) plus the
+#    supervisor's growth per added container, (S_N - S_1) / (N - 1);
+#  - mem_sup.pss: that supervisor growth alone (0 for podman);
+#  - fixed.pss, fixed.rss: the per-user processes with 1 container running:
+#    namespace holder and supervisor (rrun-pause + rrun-supervisor; catatonit);
+#  - total.pss: everything the tool keeps with BENCH_MEM_N running;
+#  - holder.*, sup1.*, supn.*: the parts.
+bench_memory() {
+	local v=$1 tool=${1%-host} n=$BENCH_MEM_N dir pid i
+	dir=$(ct_store "$v" mem first)
+	local -A before=() # used by mem_stage, by name
+	for pid in $(store_pids "$dir"); do
+		# shellcheck disable=SC2034
+		before[$pid]=1
+		[[ $(argv0 "$pid") != rrun-supervisor ]] ||
+			warn "$v: an rrun-supervisor ($pid) runs before the first container: the figures are not those of a fresh one"
+	done
+
+	mem_start "$v" "$dir" 1 1
+	sleep 2 # podman's and rrun's short-lived helpers are gone by then
+	mem_stage "$v" "$dir" 1 before
+	local s1p=$STAGE_SUP_PSS s1r=$STAGE_SUP_RSS h1p=$STAGE_HOLDER_PSS h1r=$STAGE_HOLDER_RSS sup1=$STAGE_SUP
+
+	mem_start "$v" "$dir" 2 "$n"
+	sleep 2
+	mem_stage "$v" "$dir" "$n" before
+	[[ $STAGE_SUP == "$sup1" ]] ||
+		warn "$v: the supervisor changed between 1 and $n containers ('$sup1', then '$STAGE_SUP')"
+
+	local dp dr total mib='BEGIN { printf "%.3f", a / 1024 }'
+	dp=$(awk -v a="$STAGE_SUP_PSS" -v b="$s1p" -v n="$n" 'BEGIN { print (a - b) / (n - 1) }')
+	dr=$(awk -v a="$STAGE_SUP_RSS" -v b="$s1r" -v n="$n" 'BEGIN { print (a - b) / (n - 1) }')
+	total=$(awk -v h="$STAGE_HOLDER_PSS" -v s="$STAGE_SUP_PSS" -v c="${STAGE_CT_PSS[*]}" \
+		'BEGIN { t = h + s; k = split(c, a, " "); for (i = 1; i <= k; i++) t += a[i]; print t }')
+	for ((i = 0; i < n; i++)); do
+		add_sample "$v" mem.pss "$(awk -v a="${STAGE_CT_PSS[i]}" -v d="$dp" 'BEGIN { printf "%.3f", (a + d) / 1024 }')"
+		add_sample "$v" mem.rss "$(awk -v a="${STAGE_CT_RSS[i]}" -v d="$dr" 'BEGIN { printf "%.3f", (a + d) / 1024 }')"
+	done
+	add_sample "$v" mem_sup.pss "$(awk -v a="$dp" "$mib")"
+	add_sample "$v" fixed.pss "$(awk -v a="$((h1p + s1p))" "$mib")"
+	add_sample "$v" fixed.rss "$(awk -v a="$((h1r + s1r))" "$mib")"
+	add_sample "$v" total.pss "$(awk -v a="$total" "$mib")"
+	add_sample "$v" holder.pss "$(awk -v a="$h1p" "$mib")"
+	add_sample "$v" holder.rss "$(awk -v a="$h1r" "$mib")"
+	add_sample "$v" sup1.pss "$(awk -v a="$s1p" "$mib")"
+	add_sample "$v" sup1.rss "$(awk -v a="$s1r" "$mib")"
+	add_sample "$v" supn.pss "$(awk -v a="$STAGE_SUP_PSS" "$mib")"
+	add_sample "$v" supn.rss "$(awk -v a="$STAGE_SUP_RSS" "$mib")"
+	MEM_NOTES[$v]=$STAGE_NOTE
+	local sup_note=
+	[[ -z $sup1 ]] || sup_note="; supervisor $(awk -v a="$s1p" "$mib") MiB PSS with 1 running, $(awk -v a="$STAGE_SUP_PSS" "$mib") with $n"
+	info "memory, $v: $n containers; $STAGE_NOTE$sup_note; holder $(awk -v a="$h1p" "$mib") MiB PSS; total $(awk -v a="$total" "$mib")"
 
 	# rm -f stops them (podman: no 10 s grace period for sleep as pid 1).
 	local rm_args=(rm -f)
 	[[ $tool == podman ]] && rm_args+=(-t 0)
 	local ct_names=()
-	mapfile -t ct_names < <(for ((i = 1; i <= BENCH_MEM_N; i++)); do echo "bench-mem-$i"; done)
+	mapfile -t ct_names < <(for ((i = 1; i <= n; i++)); do echo "bench-mem-$i"; done)
 	in_store "$v" "$dir" "${rm_args[@]}" "${ct_names[@]}" >/dev/null || warn "$v: rm -f of the memory containers failed"
 	destroy_store "$dir"
 }
@@ -634,9 +725,10 @@ main() {
 	[[ -x $RRUN ]] || die "$RRUN: no rrun binary (make build)"
 	RRUN=$(realpath "$RRUN")
 	local n
-	for n in BENCH_RUNS BENCH_IMAGES_RUNS BENCH_CT_RUNS BENCH_SEQ BENCH_SEQ_RUNS BENCH_MEM_N; do
+	for n in BENCH_RUNS BENCH_IMAGES_RUNS BENCH_CT_RUNS BENCH_SEQ BENCH_SEQ_RUNS BENCH_MEM_N BENCH_MEM_RUNS; do
 		[[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer"
 	done
+	((BENCH_MEM_N >= 2)) || die "BENCH_MEM_N must be at least 2 (the marginal figure compares 1 and N containers)"
 	section images || section containers || die "BENCH_SECTIONS names neither images nor containers"
 	local t0=$SECONDS
 
@@ -724,8 +816,12 @@ main() {
 		for v in "${VARIANTS[@]}"; do
 			destroy_store "${ct_dir[$v]}"
 		done
-		for v in "${VARIANTS[@]}"; do
-			bench_memory "$v"
+		local run
+		for ((run = 1; run <= BENCH_MEM_RUNS; run++)); do
+			mapfile -t order < <(rotated "$run")
+			for v in "${order[@]}"; do
+				bench_memory "$v"
+			done
 		done
 	fi
 
@@ -775,6 +871,46 @@ table() {
 	done
 }
 
+# agg prints the aggregate $3 (median or mean) of variant $1's samples of
+# figure $2, empty without samples.
+agg() {
+	[[ -n ${SAMPLES["$1 $2"]:-} ]] || return 0
+	# shellcheck disable=SC2086 # the sample list
+	STATS=$3 stats ${SAMPLES["$1 $2"]} | cut -d' ' -f1
+}
+
+# breakeven prints the number of running containers N at which rrun's
+# processes take as much memory (PSS) as those of variant $1, from the
+# fixed and marginal figures: total(N) = fixed + (N - 1) x supervisor growth
+# + N x per-container processes, i.e. fixed - sup + N x marginal (the first
+# container's supervisor growth is in rrun's fixed figure). Prints "N:x"
+# where rrun takes more below x and less above, "N<x" for less below and
+# more above, "more" or "less" when that holds at every N >= 1, or "n/a".
+breakeven() {
+	local v=$1 fr dr mr fp dp mp
+	fr=$(agg rrun fixed.pss median) dr=$(agg rrun mem_sup.pss mean) mr=$(agg rrun mem.pss mean)
+	fp=$(agg "$v" fixed.pss median) dp=$(agg "$v" mem_sup.pss mean) mp=$(agg "$v" mem.pss mean)
+	[[ -n $fr && -n $mr && -n $fp && -n $mp ]] || { echo n/a; return; }
+	awk -v fr="$fr" -v dr="${dr:-0}" -v mr="$mr" -v fp="$fp" -v dp="${dp:-0}" -v mp="$mp" 'BEGIN {
+		a = fr - dr; b = fp - dp   # totals at N = 0, extrapolated
+		if (mp == mr) { print (a > b ? "more" : "less"); exit }
+		x = (a - b) / (mp - mr)
+		if (x <= 1) { print ((a + mr > b + mp) ? "more" : "less"); exit }
+		printf "%s%.1f\n", (mp > mr ? "N:" : "N<"), x
+	}'
+}
+
+# breakeven_text turns breakeven's answer into words.
+breakeven_text() {
+	case $1 in
+	N:*) printf 'N = %s (rrun takes more below, less above)' "${1#N:}" ;;
+	N\<*) printf 'N = %s (rrun takes less below, more above)' "${1#N<}" ;;
+	more) printf 'no N (rrun takes more at every N)' ;;
+	less) printf 'no N (rrun takes less at every N)' ;;
+	*) printf 'n/a' ;;
+	esac
+}
+
 # report prints the tables and writes BENCH_OUT.
 report() {
 	local rrun_version=$1 podman_version=$2 rrun_driver=$3 podman_driver=$4 load_start=$5 elapsed=$6
@@ -798,10 +934,11 @@ report() {
 		"start.s|start, container exits at once (ms)|1000|1|median"
 		"rm.s|rm, exited container (ms)|1000|1|median"
 		"seq.rate|$BENCH_SEQ x run --rm in a row (containers/s)|1|2|median"
-		"mem.pss|memory per running container, PSS (MiB)|1|2|mean"
-		"mem.rss|memory per running container, RSS (MiB)|1|2|mean"
-		"holder.pss|namespace holder, per user, PSS (MiB)|1|2|median"
-		"holder.rss|namespace holder, per user, RSS (MiB)|1|2|median"
+		"mem.pss|marginal memory per container, PSS (MiB)|1|2|mean"
+		"mem.rss|marginal memory per container, RSS (MiB)|1|2|mean"
+		"fixed.pss|per-user fixed processes, PSS (MiB)|1|2|median"
+		"fixed.rss|per-user fixed processes, RSS (MiB)|1|2|median"
+		"total.pss|total, $BENCH_MEM_N running containers, PSS (MiB)|1|2|median"
 	)
 	local kv=() v
 	kv+=("date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "host_cpus=$(nproc)" "kernel=$(uname -r)"
@@ -810,9 +947,14 @@ report() {
 		"rrun_driver=$rrun_driver" "podman_driver=$podman_driver" "sections=$BENCH_SECTIONS"
 		"runs=$BENCH_RUNS" "images_runs=$BENCH_IMAGES_RUNS" "image=$BIG_IMAGE"
 		"ct_runs=$BENCH_CT_RUNS" "seq=$BENCH_SEQ" "seq_runs=$BENCH_SEQ_RUNS" "mem_n=$BENCH_MEM_N"
-		"ct_image=$CT_IMAGE" "elapsed_s=$elapsed")
+		"mem_runs=$BENCH_MEM_RUNS" "ct_image=$CT_IMAGE" "elapsed_s=$elapsed")
+	local key
 	for v in "${VARIANTS[@]}"; do
 		[[ -z ${MEM_NOTES[$v]:-} ]] || kv+=("$v.mem.processes=${MEM_NOTES[$v]}")
+		# The parts of the memory figures (MiB), samples only.
+		for key in mem_sup.pss holder.pss holder.rss sup1.pss sup1.rss supn.pss supn.rss; do
+			[[ -z ${SAMPLES["$v $key"]:-} ]] || kv+=("$v.$key.samples=${SAMPLES["$v $key"]// /,}")
+		done
 	done
 
 	if section images; then
@@ -820,18 +962,31 @@ report() {
 	fi
 	if section containers; then
 		table 41 ct_rows "${VARIANTS[@]}"
+		local n=$BENCH_MEM_N
 		printf '%s\n' "podman-host: podman with --network host (rrun shares the host's network too); podman: its default network (slirp4netns)." \
 			"$BENCH_SEQ x run --rm: higher is better, so a ratio above 1 means rrun is faster; elsewhere below 1 does." \
-			"memory: mean over $BENCH_MEM_N 'run -d busybox sleep 1000' containers (sum / N), [min-max] over the containers; containers' own processes not counted; processes found:"
+			"memory: 'run -d busybox sleep 1000' containers, each tool in a fresh store, measured with 1 and with N=$n running; the containers' own processes are never counted." \
+			"  marginal per container: rrun: (PSS of rrun-supervisor with $n running - with 1) / $((n - 1)), the supervisor started by the first container;" \
+			"    podman: PSS of the processes it keeps per container (conmon[+slirp4netns]) / $n, [min-max] over the containers." \
+			"  per-user fixed: rrun: rrun-pause + rrun-supervisor, 1 container running; podman: its catatonit pause process (no per-user monitor)." \
+			"  total: all the tool keeps with $n running: rrun-pause + rrun-supervisor; catatonit + $n x (conmon[+slirp4netns])." \
+			"  processes found with $n running:"
 		for v in "${VARIANTS[@]}"; do
-			printf '  %-15s %s\n' "$v" "${MEM_NOTES[$v]:-}"
+			printf '    %-15s %s\n' "$v" "${MEM_NOTES[$v]:-}"
+		done
+		local b
+		printf '%s\n' "  break-even N, where rrun's total equals podman's (rrun: fixed + (N-1) x marginal; podman: fixed + N x per container):"
+		for v in "${VARIANTS[@]:1}"; do
+			b=$(breakeven "$v")
+			kv+=("breakeven.$v=$b")
+			printf '    %-15s %s\n' "$v" "$(breakeven_text "$b")"
 		done
 	fi
 	printf '\n%s (storage driver %s)\n%s (storage driver %s)\n' \
 		"$rrun_version" "$rrun_driver" "$podman_version" "$podman_driver"
 	local what=
 	section images && what="$BENCH_RUNS pulls and $BENCH_IMAGES_RUNS images runs per tool"
-	section containers && what+="${what:+; }$BENCH_CT_RUNS samples of each container timing, $BENCH_SEQ_RUNS of $BENCH_SEQ run --rm in a row, $BENCH_MEM_N running containers"
+	section containers && what+="${what:+; }$BENCH_CT_RUNS samples of each container timing, $BENCH_SEQ_RUNS of $BENCH_SEQ run --rm in a row, $BENCH_MEM_RUNS memory rounds (1, then $BENCH_MEM_N running containers)"
 	printf 'medians of %s; load average %s at start, %s at end; took %d s\n' \
 		"$what" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$elapsed"
 	printf '%s\n' "${kv[@]}" >"$BENCH_OUT"

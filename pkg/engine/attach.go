@@ -86,7 +86,15 @@ func listenUnix(dir, name string) (net.Listener, error) {
 	}
 	defer d.Close()
 	_ = os.Remove(filepath.Join(dir, name))
-	return net.Listen("unix", path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	// Go would unlink the socket on Close by the /proc/self/fd path it was
+	// made with, and that fd number may name another directory by then:
+	// the owner removes the socket by its real path instead.
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	return ln, nil
 }
 
 func dialUnix(dir, name string) (net.Conn, error) {
