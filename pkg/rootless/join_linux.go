@@ -6,6 +6,7 @@ package rootless
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,29 @@ static int holder(const char *runroot, char *pid, size_t n)
 	return 0;
 }
 
+// hold_namespaces is the namespace holder's second stage (pause_linux.go
+// has the first): it runs here, before the Go runtime starts, so that the
+// process that keeps the user's namespaces alive costs a few hundred
+// kilobytes rather than a Go runtime's megabytes. It reports "ok" on fd 4
+// and sleeps until a signal ends it.
+static void hold_namespaces(void)
+{
+	char msg[128];
+	if (getuid() != 0) {
+		int n = snprintf(msg, sizeof(msg), "uid %u in the new namespace, want 0: the id maps were not applied", (unsigned)getuid());
+		if (write(4, msg, n) < 0)
+			_exit(1);
+		_exit(1);
+	}
+	if (write(4, "ok", 2) != 2)
+		_exit(1);
+	close(4);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	for (;;)
+		pause(); // SIGTERM or SIGINT end it, by their default action
+}
+
 // rrun_join runs before the Go runtime starts any thread: setns(2) into a
 // user namespace is only allowed for a single-threaded process, so it
 // cannot be done from Go code.
@@ -164,6 +188,9 @@ static int holder(const char *runroot, char *pid, size_t n)
 // (no holder yet, root, a helper process) is left to the Go code.
 __attribute__((constructor)) static void rrun_join(void)
 {
+	const char *stage = getenv("_RRUN_PAUSE_STAGE");
+	if (stage != NULL && strcmp(stage, "2") == 0)
+		hold_namespaces(); // does not return
 	const char *pid = getenv("_RRUN_JOIN_PID");
 	if (pid != NULL && *pid != '\0') {
 		join(pid, 1);

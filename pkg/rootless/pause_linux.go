@@ -3,7 +3,6 @@ package rootless
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"syscall"
 )
 
@@ -14,7 +13,9 @@ import (
 // capabilities were computed at exec time, before newuidmap gave it a uid,
 // so it has none. Once the parent says the maps are written it re-executes
 // itself; stage 2 starts as uid 0 of the namespace with its full
-// capability set, reports "ok" and sleeps until it is told to stop.
+// capability set, reports "ok" and sleeps until it is told to stop. Stage
+// 2 is C, in join_linux.go's constructor: a sleeping process need not pay
+// for a Go runtime.
 func MaybeRunPause() {
 	switch os.Getenv(envPauseStage) {
 	case "":
@@ -30,14 +31,9 @@ func MaybeRunPause() {
 		err := syscall.Exec("/proc/self/exe", os.Args, os.Environ())
 		report(fmt.Sprintf("re-executing the namespace holder: %v", err))
 		os.Exit(1)
-	case "2":
-		if os.Getuid() != 0 {
-			report(fmt.Sprintf("uid %d in the new namespace, want 0: the id maps were not applied", os.Getuid()))
-			os.Exit(1)
-		}
-		report("ok")
-		holdNamespaces()
 	}
+	// Stage 2 never gets here: the cgo constructor holds the namespaces
+	// before the Go runtime starts (join_linux.go, hold_namespaces).
 	os.Exit(1)
 }
 
@@ -45,14 +41,4 @@ func report(msg string) {
 	ready := os.NewFile(4, "ready")
 	_, _ = ready.Write([]byte(msg))
 	ready.Close()
-}
-
-// holdNamespaces keeps the process, and so the namespaces, alive until it
-// is asked to stop. Hangups from a closed terminal are ignored.
-func holdNamespaces() {
-	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
-	<-stop
-	os.Exit(0)
 }
