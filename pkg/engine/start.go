@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -63,15 +64,11 @@ func (e *Engine) start(ctx context.Context, ref string, attach *attachHello) (*C
 	if err != nil {
 		return nil, nil, err
 	}
-	report, err := e.dialSupervisor()
+	report, r, err := e.handToSupervisor(args)
 	if err != nil {
-		return nil, nil, err
-	}
-	defer report.Close()
-	if _, err := report.Write(append(args, '\n')); err != nil {
 		return nil, nil, fmt.Errorf("starting %s: %w", c.Name, err)
 	}
-	r := bufio.NewReader(report)
+	defer report.Close()
 	var conn *attachConn
 	for {
 		line, err := r.ReadString('\n')
@@ -94,6 +91,29 @@ func (e *Engine) start(ctx context.Context, ref string, attach *attachHello) (*C
 			}
 			return nil, nil, fmt.Errorf("the monitor of %s ended before the container started", c.Name)
 		}
+	}
+}
+
+// handToSupervisor sends a start request and waits for the first byte of
+// the answer. A supervisor that was just leaving (idle) may close the
+// connection unanswered: then the request goes to a new one, once.
+func (e *Engine) handToSupervisor(args []byte) (net.Conn, *bufio.Reader, error) {
+	for attempt := 0; ; attempt++ {
+		conn, err := e.dialSupervisor()
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err = conn.Write(append(args, '\n')); err == nil {
+			r := bufio.NewReader(conn)
+			if _, err = r.Peek(1); err == nil {
+				return conn, r, nil
+			}
+		}
+		conn.Close()
+		if attempt == 1 {
+			return nil, nil, fmt.Errorf("rrun's supervisor did not answer: %w", err)
+		}
+		time.Sleep(50 * time.Millisecond) // let the leaving one remove its socket
 	}
 }
 
