@@ -8,6 +8,7 @@ import (
 
 	"github.com/moby/moby/api/types/events"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 )
 
 // Events are appended, one JSON object a line, to events.jsonl in the run
@@ -33,6 +34,32 @@ func (e *Engine) emit(msg events.Message) {
 	defer f.Close()
 	if _, err := f.Write(append(data, '\n')); err != nil {
 		logrus.Debugf("recording event %s: %v", msg.Action, err)
+	}
+	if st, err := f.Stat(); err == nil && st.Size() > maxEventsFile {
+		e.rotateEvents()
+	}
+}
+
+// maxEventsFile bounds events.jsonl, which lives in the run root (memory,
+// under /run/user): past it the file becomes events.jsonl.1, replacing the
+// previous one. Followers notice the new file (events_read.go); replays
+// reach back as far as the current file, thousands of events (docker
+// keeps 256).
+var maxEventsFile int64 = 1 << 20
+
+func (e *Engine) rotateEvents() {
+	path := filepath.Join(e.opts.RunRoot, eventsFile)
+	lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return
+	}
+	defer lock.Close()
+	if unix.Flock(int(lock.Fd()), unix.LOCK_EX) != nil {
+		return
+	}
+	// Another writer may have rotated meanwhile: look at the file by name.
+	if st, err := os.Stat(path); err == nil && st.Size() > maxEventsFile {
+		_ = os.Rename(path, path+".1")
 	}
 }
 
