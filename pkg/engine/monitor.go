@@ -129,7 +129,7 @@ func (m *monitor) run() error {
 	// socket's disappearance tells a remover that the monitor is done.
 	unmount()
 	_ = os.Remove(filepath.Join(runDir, attachSocket))
-	if err == nil && m.c.HostConfig.AutoRemove {
+	if m.c.HostConfig.AutoRemove { // also when it never started, as docker
 		storeMu.Lock()
 		if rerr := e.removeStopped(m.c); rerr != nil {
 			logrus.Warnf("removing container %s: %v", m.c.Name, rerr)

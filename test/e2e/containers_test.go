@@ -112,6 +112,10 @@ func TestRunExitCodesForBadCommands(t *testing.T) {
 	if r := e.rrun("run", "--rm", "--pull", "never", "busybox", "true"); r.code != 125 || !strings.Contains(r.stderr, "No such image") {
 		t.Errorf("--pull never without the image: %s", r)
 	}
+	// --rm containers that could not start are gone too, as with docker.
+	if out := e.ok("ps", "-a", "-q"); out != "" {
+		t.Errorf("--rm containers that failed to start are left: %q", out)
+	}
 }
 
 func TestRunRemovesWithRm(t *testing.T) {
