@@ -3,13 +3,13 @@ package engine
 import (
 	"bufio"
 	"context"
-	"github.com/moby/moby/api/types/container"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 
+	"github.com/moby/moby/api/types/container"
 	"golang.org/x/sys/unix"
 
 	"github.com/rrun/rrun/pkg/rootless"

@@ -1,11 +1,11 @@
 package engine
 
 import (
-	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/rrun/rrun/pkg/procfs"
 )
 
 // bootID names this boot; a process recorded under another boot is gone.
@@ -17,20 +17,11 @@ var bootID = sync.OnceValue(func() string {
 	return strings.TrimSpace(string(data))
 })
 
-// processStart is field 22 of /proc/PID/stat (start time in clock ticks),
-// and whether the process is a zombie.
+// processStart is the process's start time (clock ticks since boot) and
+// whether it is a zombie.
 func processStart(pid int) (start uint64, zombie bool, err error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, false, err
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 20 {
-		return 0, false, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	start, err = strconv.ParseUint(fields[19], 10, 64)
-	return start, fields[0] == "Z" || fields[0] == "X", err
+	st, err := procfs.ReadStat("/proc", pid)
+	return st.StartTime, st.Zombie(), err
 }
 
 // processAlive reports whether the recorded process still runs: same boot,

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rrun/rrun/pkg/procfs"
+
 	"github.com/moby/moby/api/types/container"
 )
 
@@ -71,13 +73,13 @@ func (s *statsSampler) readProcesses(r *container.StatsResponse) error {
 	}
 	var user, system, mem, read, written, threads uint64
 	for _, pid := range pids {
-		st, err := readProcStat(s.proc, pid)
+		st, err := procfs.ReadStat(s.proc, pid)
 		if err != nil {
 			continue // ended meanwhile
 		}
-		user += st.utime + st.cutime
-		system += st.stime + st.cstime
-		threads += st.threads
+		user += st.UTime + st.CUTime
+		system += st.STime + st.CSTime
+		threads += st.Threads
 		mem += processMemory(s.proc, pid)
 		rd, wr := processIO(s.proc, pid)
 		read, written = read+rd, written+wr

@@ -6,43 +6,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/rrun/rrun/pkg/procfs"
 )
 
 // procRoot is where the kernel shows processes; tests point it at a
 // fixture.
 var procRoot = "/proc"
-
-// procStat is the part of /proc/PID/stat rrun reads.
-type procStat struct {
-	ppid int
-	// utime, stime and their waited-for children's (cutime, cstime), in
-	// clock ticks (USER_HZ).
-	utime, stime, cutime, cstime uint64
-	threads                      uint64
-}
-
-// readProcStat parses /proc/PID/stat; the command name, in parentheses,
-// may hold spaces and parentheses itself.
-func readProcStat(proc string, pid int) (procStat, error) {
-	data, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return procStat{}, err
-	}
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 18 {
-		return procStat{}, fmt.Errorf("%s/%d/stat: unexpected format", proc, pid)
-	}
-	var st procStat
-	st.ppid, err = strconv.Atoi(f[1])
-	for i, to := range map[int]*uint64{11: &st.utime, 12: &st.stime, 13: &st.cutime, 14: &st.cstime, 17: &st.threads} {
-		if err == nil {
-			*to, err = strconv.ParseUint(f[i], 10, 64)
-		}
-	}
-	return st, err
-}
 
 // containerPIDs lists the container's processes, sorted: its init, the
 // init's descendants and, when the init has a pid namespace of its own,
@@ -63,11 +33,11 @@ func containerPIDs(proc string, init int) ([]int, error) {
 		if err != nil {
 			continue
 		}
-		st, err := readProcStat(proc, pid)
+		st, err := procfs.ReadStat(proc, pid)
 		if err != nil {
 			continue // gone
 		}
-		children[st.ppid] = append(children[st.ppid], pid)
+		children[st.PPid] = append(children[st.PPid], pid)
 		if pid == init {
 			in[pid] = true
 		}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/rrun/rrun/pkg/procfs"
 )
 
 func TestValidatePSArgs(t *testing.T) {
@@ -103,8 +105,8 @@ func TestContainerPIDs(t *testing.T) {
 	if _, err := containerPIDs(proc, 300); err == nil {
 		t.Fatal("a missing init is not an error")
 	}
-	st, err := readProcStat(proc, 100)
-	if err != nil || st.ppid != 1 || st.utime != 250 || st.stime != 50 || st.cutime != 30 || st.cstime != 20 || st.threads != 3 {
+	st, err := procfs.ReadStat(proc, 100)
+	if err != nil || st.PPid != 1 || st.UTime != 250 || st.STime != 50 || st.CUTime != 30 || st.CSTime != 20 || st.Threads != 3 {
 		t.Fatalf("readProcStat: %+v %v", st, err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rrun/rrun/pkg/procfs"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/rrun/rrun/pkg/atomicfile"
@@ -158,11 +160,11 @@ func ensurePause(runDir string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	st, err := readProcStat(pid)
+	st, err := procfs.ReadStat("/proc", pid)
 	if err != nil {
 		return 0, err
 	}
-	record := fmt.Sprintf("%d %d\n", pid, st.startTime)
+	record := fmt.Sprintf("%d %d\n", pid, st.StartTime)
 	if err := atomicfile.WriteFile(pidFile, []byte(record), 0o600); err != nil {
 		return 0, fmt.Errorf("recording namespace holder: %w", err)
 	}
@@ -182,31 +184,11 @@ func readPauseFile(path string) (int, bool) {
 	if _, err := fmt.Sscanf(string(data), "%d %d", &pid, &start); err != nil || pid <= 0 {
 		return 0, false
 	}
-	st, err := readProcStat(pid)
-	if err != nil || st.startTime != start || st.state == 'Z' || st.state == 'X' {
+	st, err := procfs.ReadStat("/proc", pid)
+	if err != nil || st.StartTime != start || st.Zombie() {
 		return 0, false
 	}
 	return pid, true
-}
-
-type procStat struct {
-	state     byte   // field 3: R, S, Z…
-	startTime uint64 // field 22: clock ticks since boot
-}
-
-func readProcStat(pid int) (procStat, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return procStat{}, err
-	}
-	// The command name (field 2) may contain spaces; count from its end.
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 20 || len(fields[0]) != 1 {
-		return procStat{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	start, err := strconv.ParseUint(fields[19], 10, 64)
-	return procStat{state: fields[0][0], startTime: start}, err
 }
 
 // startPause creates the namespaces: it starts rrun itself in a new user

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rrun/rrun/pkg/procfs"
 )
 
 func TestUserNSDisabledReason(t *testing.T) {
@@ -37,11 +39,11 @@ func TestSubIDErrorShowsTheLineToAdd(t *testing.T) {
 func TestReadPauseFileRejectsStaleRecords(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "pause.pid")
-	st, err := readProcStat(os.Getpid())
+	st, err := procfs.ReadStat("/proc", os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := st.startTime
+	start := st.StartTime
 	for _, tc := range []struct {
 		record string
 		ok     bool
