@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rrun/rrun/pkg/storage"
+
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/events"
 	"github.com/sirupsen/logrus"
@@ -232,7 +234,7 @@ func eventFilter(f map[string][]string) (func(events.Message) bool, error) {
 			!exact("image", familiarName(ev.Actor.ID)) && !exact("image", familiarName(imageName)) {
 			return false
 		}
-		return matchLabels(ev.Actor.Attributes, f["label"])
+		return storage.MatchLabels(ev.Actor.Attributes, f["label"])
 	}, nil
 }
 

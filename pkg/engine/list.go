@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rrun/rrun/pkg/storage"
+
 	"github.com/containerd/errdefs"
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
@@ -165,7 +167,7 @@ func (e *Engine) containerFilter(f map[string][]string, views []containerView) (
 				return slices.ContainsFunc(values, func(p string) bool { return strings.Contains(v.c.Name, strings.TrimPrefix(p, "/")) })
 			})
 		case "label":
-			preds = append(preds, func(v containerView) bool { return matchLabels(v.c.Config.Labels, values) })
+			preds = append(preds, func(v containerView) bool { return storage.MatchLabels(v.c.Config.Labels, values) })
 		case "status":
 			for _, s := range values {
 				if err := container.ValidateContainerState(container.ContainerState(s)); err != nil {

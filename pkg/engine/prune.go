@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -70,9 +69,9 @@ func pruneFilter(f map[string][]string, now time.Time) (func(*Container) bool, e
 			}
 			preds = append(preds, func(c *Container) bool { return c.Created.Before(until) })
 		case "label":
-			preds = append(preds, func(c *Container) bool { return matchLabels(c.Config.Labels, values) })
+			preds = append(preds, func(c *Container) bool { return storage.MatchLabels(c.Config.Labels, values) })
 		case "label!":
-			preds = append(preds, func(c *Container) bool { return !matchLabels(c.Config.Labels, values) })
+			preds = append(preds, func(c *Container) bool { return !storage.MatchLabels(c.Config.Labels, values) })
 		default:
 			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter '%s'", key))
 		}
@@ -85,16 +84,4 @@ func pruneFilter(f map[string][]string, now time.Time) (func(*Container) bool, e
 		}
 		return true
 	}, nil
-}
-
-// matchLabels says whether labels have every key or key=value of filters.
-func matchLabels(labels map[string]string, filters []string) bool {
-	for _, l := range filters {
-		k, want, hasValue := strings.Cut(l, "=")
-		got, ok := labels[k]
-		if !ok || hasValue && got != want {
-			return false
-		}
-	}
-	return true
 }

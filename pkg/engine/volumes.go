@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rrun/rrun/pkg/storage"
+
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/volume"
@@ -203,7 +205,7 @@ func volumeListFilter(f map[string][]string) (match func(v volume.Volume, used b
 			preds = append(preds, func(v volume.Volume, _ bool) bool { return slices.Contains(values, v.Driver) })
 		case "label", "label!":
 			want := key == "label"
-			preds = append(preds, func(v volume.Volume, _ bool) bool { return matchLabels(v.Labels, values) == want })
+			preds = append(preds, func(v volume.Volume, _ bool) bool { return storage.MatchLabels(v.Labels, values) == want })
 		case "dangling":
 			dangling, err := filterBool(key, values)
 			if err != nil {
@@ -237,7 +239,7 @@ func volumePruneFilter(f map[string][]string) (all bool, match func(labels map[s
 			}
 		case "label", "label!":
 			want := key == "label"
-			preds = append(preds, func(labels map[string]string) bool { return matchLabels(labels, values) == want })
+			preds = append(preds, func(labels map[string]string) bool { return storage.MatchLabels(labels, values) == want })
 		default:
 			return false, nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter '%s'", key))
 		}

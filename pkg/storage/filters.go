@@ -41,16 +41,7 @@ func (s *Store) imageFilter(f Filters) (func(*imageRecord) bool, error) {
 			}
 			preds = append(preds, func(r *imageRecord) bool { return (len(r.img.Names) == 0) == want })
 		case "label":
-			preds = append(preds, func(r *imageRecord) bool {
-				for _, v := range values {
-					k, want, hasValue := strings.Cut(v, "=")
-					got, ok := r.config.Config.Labels[k]
-					if !ok || hasValue && got != want {
-						return false
-					}
-				}
-				return true
-			})
+			preds = append(preds, func(r *imageRecord) bool { return MatchLabels(r.config.Config.Labels, values) })
 		case "reference":
 			for _, v := range values {
 				if _, err := path.Match(v, ""); err != nil {
@@ -90,6 +81,17 @@ func (s *Store) imageFilter(f Filters) (func(*imageRecord) bool, error) {
 		}
 		return true
 	}, nil
+}
+
+// MatchLabels reports whether labels have every key or key=value of
+// filters: docker's label filter, for images, containers, volumes, events.
+func MatchLabels(labels map[string]string, filters []string) bool {
+	for _, f := range filters {
+		if !hasLabel(labels, f) {
+			return false
+		}
+	}
+	return true
 }
 
 // matchesReference matches a pattern against an image's names, familiar
