@@ -360,22 +360,26 @@ func (r flagReader) streams(o *createOptions, forRun bool) error {
 	return nil
 }
 
+// expandEnvFlag reads one -e value: KEY=VALUE as given; a bare KEY takes
+// its value from rrun's environment when that has one (run, create, exec).
+func expandEnvFlag(s string) (string, error) {
+	k, _, hasValue := strings.Cut(s, "=")
+	if k == "" {
+		return "", errors.New("invalid environment variable: " + s)
+	}
+	if v, ok := os.LookupEnv(k); ok && !hasValue {
+		return k + "=" + v, nil
+	}
+	return s, nil
+}
+
 // envAndLabels reads -e and --env-file (files first, so -e overrides), -l
 // and --label-file. -e KEY takes KEY's value from rrun's environment; when
 // rrun has none, KEY stays bare, which the engine must read as docker's
 // daemon does: unset KEY, even if the image sets it. In a file, a bare KEY
 // without a value anywhere is left out.
 func (r flagReader) envAndLabels(o *createOptions, _ bool) error {
-	env, err := r.each("env", func(s string) (string, error) {
-		k, _, hasValue := strings.Cut(s, "=")
-		if k == "" {
-			return "", errors.New("invalid environment variable: " + s)
-		}
-		if v, ok := os.LookupEnv(k); ok && !hasValue {
-			return k + "=" + v, nil
-		}
-		return s, nil
-	})
+	env, err := r.each("env", expandEnvFlag)
 	if err != nil {
 		return err
 	}

@@ -34,8 +34,9 @@ func execAction(c *cli.Context) error {
 	}
 	env := c.StringSlice("env")
 	for i, kv := range env {
-		if k, ok := lookupEnvVar(kv); ok {
-			env[i] = k
+		var err error
+		if env[i], err = expandEnvFlag(kv); err != nil {
+			return usageError("%v", err)
 		}
 	}
 	opts := engine.ExecOptions{
@@ -72,18 +73,4 @@ func execAction(c *cli.Context) error {
 		}
 		return &exitCodeError{code: code}
 	})
-}
-
-// lookupEnvVar turns a bare "KEY" into KEY=value from rrun's environment,
-// as docker's -e does; ok is false when nothing changes.
-func lookupEnvVar(kv string) (string, bool) {
-	for _, c := range kv {
-		if c == '=' {
-			return kv, false
-		}
-	}
-	if v, ok := os.LookupEnv(kv); ok {
-		return kv + "=" + v, true
-	}
-	return kv, false
 }

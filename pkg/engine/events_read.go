@@ -13,12 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rrun/rrun/pkg/storage"
-
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/events"
 	"github.com/sirupsen/logrus"
 	"go.podman.io/image/v5/docker/reference"
+
+	"github.com/rrun/rrun/pkg/storage"
 )
 
 // EventsOptions are docker's GET /events query (docker events' flags).

@@ -7,11 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rrun/rrun/pkg/storage"
-
 	"github.com/containerd/errdefs"
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
+
+	"github.com/rrun/rrun/pkg/storage"
 )
 
 // ListOptions are docker ps's.

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rrun/rrun/pkg/procfs"
-
 	"github.com/moby/moby/api/types/container"
+
+	"github.com/rrun/rrun/pkg/procfs"
 )
 
 // userHZ is the unit of the CPU times /proc shows: fixed at 100 by the

@@ -8,11 +8,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rrun/rrun/pkg/storage"
-
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/volume"
+
+	"github.com/rrun/rrun/pkg/storage"
 )
 
 // VolumeCreate creates a volume, as docker volume create and POST

@@ -13,11 +13,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rrun/rrun/pkg/procfs"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/rrun/rrun/pkg/atomicfile"
+	"github.com/rrun/rrun/pkg/procfs"
 )
 
 // Environment that carries the namespace across re-executions. The
