@@ -555,12 +555,15 @@ func (h *hub) drop(c *hubClient) {
 }
 
 func (h *hub) broadcast(kind byte, data []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.clients) == 0 {
+		return // the usual case for a detached container: no copy per read
+	}
 	frame := make([]byte, 5+len(data))
 	frame[0] = kind
 	binary.BigEndian.PutUint32(frame[1:], uint32(len(data)))
 	copy(frame[5:], data)
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	for c := range h.clients {
 		if kind == frameStdout && !c.hello.Stdout || kind == frameStderr && !c.hello.Stderr {
 			continue
