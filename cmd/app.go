@@ -111,6 +111,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			topCommand(), statsCommand(), renameCommand(), portCommand(), pauseCommand(), unpauseCommand(), updateCommand(), eventsCommand(),
 			imageCommand(),
 			volumeCommand(),
+			networkCommand(),
 			pullCommand(), imagesCommand(), rmiCommand(), tagCommand(),
 			pushCommand(), saveCommand(), loadCommand(), importCommand(), historyCommand(),
 			loginCommand(), logoutCommand(),

@@ -18,8 +18,7 @@ func portCommand() *cli.Command {
 		Name:      "port",
 		Usage:     "List port mappings or a specific mapping for the container",
 		ArgsUsage: "CONTAINER [PRIVATE_PORT[/PROTO]]",
-		Description: "Until rrun's user-mode networking lands, containers share the host's network (their ports are\n" +
-			"the host's, and -p is not applied) or have none, so no port is published.",
+		Description: "Shows the host addresses that forward to a running container's ports (-p, -P).",
 		Action: portAction,
 	}
 }

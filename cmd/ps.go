@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -107,6 +108,39 @@ func newPSRow(s container.Summary, noTrunc bool) psRow {
 		Size:       units.HumanSizeWithPrecision(float64(s.SizeRw), 3) + " (virtual " + units.HumanSizeWithPrecision(float64(s.SizeRootFs), 3) + ")",
 		Names:      strings.Join(names, ","),
 		Labels:     strings.Join(labels, ","),
-		Networks:   s.HostConfig.NetworkMode,
+		Networks:   networkNames(s),
+		Ports:      displayPorts(s.Ports),
 	}
+}
+
+// networkNames is ps's NETWORKS column: the running container's networks,
+// else its network mode.
+func networkNames(s container.Summary) string {
+	if s.NetworkSettings == nil || len(s.NetworkSettings.Networks) == 0 {
+		return s.HostConfig.NetworkMode
+	}
+	names := make([]string, 0, len(s.NetworkSettings.Networks))
+	for name := range s.NetworkSettings.Networks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ",")
+}
+
+// displayPorts is ps's PORTS column as docker's CLI writes it:
+// "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 443/tcp".
+func displayPorts(ports []container.PortSummary) string {
+	parts := make([]string, 0, len(ports))
+	for _, p := range ports {
+		if p.PublicPort == 0 {
+			parts = append(parts, fmt.Sprintf("%d/%s", p.PrivatePort, p.Type))
+			continue
+		}
+		host := p.IP.String()
+		if p.IP.Is6() {
+			host = "[" + host + "]"
+		}
+		parts = append(parts, fmt.Sprintf("%s:%d->%d/%s", host, p.PublicPort, p.PrivatePort, p.Type))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -22,8 +22,9 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "Create and run a new container from an image",
 		ArgsUsage: "IMAGE [COMMAND] [ARG...]",
-		Description: "Until rrun's user-mode networking lands, containers share the host's network by default\n" +
-			"(--network host); --network none gives a container only its own loopback.",
+		Description: "Containers join the default bridge network unless --network says otherwise: a user-defined\n" +
+			"network (rrun network create), host (the host's network), none (loopback only) or container:NAME.\n" +
+			"The host is host.docker.internal (and host.containers.internal) inside; -p publishes ports.",
 		Flags: containerFlags(true),
 		// -h is --hostname, as in docker; the flags bring their own --help.
 		HideHelp: true,

@@ -5,7 +5,8 @@
 # Usage: hack/setup.sh [USER...]          (default user: rrun-test)
 #
 #  1. installs the Debian packages the build and the tests need;
-#  2. opens /dev/fuse and /dev/net/tun to unprivileged users;
+#  2. opens /dev/fuse and /dev/net/tun to unprivileged users, and ICMP
+#     (ping) sockets to every group;
 #  3. creates each test user with subordinate id ranges, a runtime directory
 #     and a registries.conf that sends docker.io to the local registry, and
 #     checks that unprivileged user namespaces are allowed;
@@ -25,7 +26,7 @@ REPO_ROOT=$(dirname "$HACK_DIR")
 
 PACKAGES=(
 	uidmap fuse-overlayfs busybox-static docker-registry libseccomp-dev pkg-config
-	gcc libc6-dev make git iproute2 procps util-linux ca-certificates curl attr
+	gcc libc6-dev make git iproute2 procps util-linux ca-certificates curl attr iperf3
 )
 
 # install_packages installs those of PACKAGES that dpkg does not list as
@@ -93,8 +94,14 @@ prepare_devices() {
 	local changed=()
 	open_device /dev/fuse 10 229
 	open_device /dev/net/tun 10 200
+	# Ping from containers uses unprivileged ICMP sockets on the host, as
+	# Fedora and Ubuntu allow every group by default; Debian allows none.
+	if [[ $(sysctl -n net.ipv4.ping_group_range) != "0"*"2147483647" ]]; then
+		sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+		changed+=("net.ipv4.ping_group_range=0 2147483647")
+	fi
 	if ((${#changed[@]} == 0)); then
-		info "devices: /dev/fuse and /dev/net/tun already 0666"
+		info "devices: /dev/fuse and /dev/net/tun already 0666, ping sockets allowed"
 	else
 		info "devices: $(join_list "${changed[@]}")"
 	fi

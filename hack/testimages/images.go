@@ -52,6 +52,7 @@ var imageDefs = []imageDef{
 	{repo: "rrun-test/multiarch", tags: []string{"latest"}, build: (*builder).multiarchImage},
 	{repo: "rrun-test/big", tags: []string{"latest"}, build: (*builder).bigImage},
 	{repo: "rrun-test/evil", tags: []string{"latest"}, build: (*builder).evilImage},
+	{repo: "rrun-test/iperf3", tags: []string{"latest"}, build: (*builder).iperf3Image},
 }
 
 // builder builds the images of imageDefs, sharing the busybox base layer so
@@ -281,6 +282,31 @@ func (b *builder) evilImage() (artifact, error) {
 		return artifact{}, err
 	}
 	return buildImage(shellConfig("evil"), layers)
+}
+
+// iperf3Path is the host's iperf3, from Debian's package iperf3.
+const iperf3Path = "/usr/bin/iperf3"
+
+// iperf3Image is busybox plus the host's iperf3 at /usr/bin/iperf3 with its
+// dynamic loader and shared libraries (glibc, libiperf, libcrypto, libsctp),
+// for network throughput tests and benchmarks. Its digest depends on the
+// host's iperf3 and libraries, so it changes when they are upgraded.
+func (b *builder) iperf3Image() (artifact, error) {
+	l, err := hostProgramLayer("rrun testimages: iperf3 layer", iperf3Path, "iperf3")
+	if err != nil {
+		return artifact{}, err
+	}
+	// Without nsswitch.conf glibc looks host names up with "dns
+	// [!UNAVAIL=return] files": /etc/hosts (host.containers.internal) would
+	// only be read when no DNS server answers at all.
+	l.dir("etc", 0o755, 0, 0)
+	l.file("etc/nsswitch.conf", 0o644, 0, 0, []byte("hosts: files dns\n"))
+
+	layers, err := b.withBase(l)
+	if err != nil {
+		return artifact{}, err
+	}
+	return buildImage(shellConfig("iperf3"), layers)
 }
 
 // lookupImage finds a definition by repository ("rrun-test/owners") or by its

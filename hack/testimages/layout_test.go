@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"path"
+	"slices"
+	"strings"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
@@ -29,6 +32,9 @@ func TestImagesAreDeterministic(t *testing.T) {
 				t.Skip("big image skipped in -short mode")
 			}
 			first, err := def.build(&builder{bb: fakeBusybox()})
+			if errors.Is(err, errHostProgramMissing) {
+				t.Skip(err)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,5 +205,69 @@ func TestLayoutCopiesUnchanged(t *testing.T) {
 	}
 	if got := digest.FromBytes(manifest); got != art.top.digest {
 		t.Errorf("copied index is %s, built %s", got, art.top.digest)
+	}
+}
+
+// TestSharedLibraries resolves the libraries of the host's ls, which
+// coreutils links dynamically on every Debian system: libc, the loader at
+// its PT_INTERP path, and libpcre2-8, which only libselinux needs, so the
+// search is recursive.
+func TestSharedLibraries(t *testing.T) {
+	libs, err := sharedLibraries("/bin/ls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6",
+		"/lib/x86_64-linux-gnu/libselinux.so.1", "/lib/x86_64-linux-gnu/libpcre2-8.so.0"} {
+		if !slices.Contains(libs, want) {
+			t.Errorf("%s missing from %q", want, libs)
+		}
+	}
+	if !slices.IsSorted(libs) {
+		t.Errorf("not sorted: %q", libs)
+	}
+	if _, err := sharedLibraries("/bin/busybox"); err == nil {
+		t.Errorf("static busybox: no error")
+	}
+}
+
+// TestIperf3Layer checks the iperf3 layer: the binary on PATH, the loader
+// at its path, libc, root-owned files with the host's modes, directories
+// before what they contain. Skipped where iperf3 is not installed.
+func TestIperf3Layer(t *testing.T) {
+	l, err := hostProgramLayer("test", iperf3Path, "iperf3")
+	if errors.Is(err, errHostProgramMissing) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := layerHeaders(t, l)
+	want := map[string]wantHeader{
+		"usr/":                                {tar.TypeDir, 0, 0, 0o755, ""},
+		"usr/bin/":                            {tar.TypeDir, 0, 0, 0o755, ""},
+		"usr/bin/iperf3":                      {tar.TypeReg, 0, 0, 0o755, ""},
+		"lib64/ld-linux-x86-64.so.2":          {tar.TypeReg, 0, 0, 0o755, ""},
+		"lib/x86_64-linux-gnu/libc.so.6":      {tar.TypeReg, 0, 0, 0o755, ""},
+		"lib/x86_64-linux-gnu/libiperf.so.0":  {tar.TypeReg, 0, 0, 0o644, ""},
+		"lib/x86_64-linux-gnu/libcrypto.so.3": {tar.TypeReg, 0, 0, 0o644, ""},
+		"lib/x86_64-linux-gnu/":               {tar.TypeDir, 0, 0, 0o755, ""},
+	}
+	for name, w := range want {
+		h, ok := headers[name]
+		if !ok {
+			t.Errorf("%s: missing", name)
+			continue
+		}
+		if got := (wantHeader{h.Typeflag, h.Uid, h.Gid, h.Mode, h.Linkname}); got != w {
+			t.Errorf("%s: got %+v, want %+v", name, got, w)
+		}
+	}
+	seen := map[string]bool{}
+	for _, e := range l.entries {
+		if dir := path.Dir(strings.TrimSuffix(e.hdr.Name, "/")); dir != "." && !seen[dir+"/"] {
+			t.Errorf("%s comes before its directory", e.hdr.Name)
+		}
+		seen[e.hdr.Name] = true
 	}
 }

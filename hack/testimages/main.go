@@ -2,7 +2,8 @@
 // pushes them to a local registry.
 //
 // The images are made from the host's static busybox and from data generated
-// here, so the tests need no network. Each image is built in memory, with
+// here (and rrun-test/iperf3 from the host's iperf3 and its shared
+// libraries), so the tests need no network. Each image is built in memory, with
 // fixed timestamps, ownership and compression, so that its digests are the
 // same on every run and on every machine with the same busybox: a run only
 // pushes the tags whose manifest in the registry differs from the one built.

@@ -54,6 +54,10 @@ type State struct {
 	// ManualStop is set by stop/kill so that a restart policy of
 	// unless-stopped/always does not bring the container back.
 	ManualStop bool `json:"manualStop,omitempty"`
+	// Networks are the running container's endpoints by network name, and
+	// Ports the host ports bound for it (see network_container.go).
+	Networks map[string]*network.EndpointSettings `json:"networks,omitempty"`
+	Ports    network.PortMap                      `json:"ports,omitempty"`
 }
 
 const (

@@ -70,6 +70,12 @@ func (e *Engine) Create(ctx context.Context, opts CreateOptions) (*CreateResult,
 	if w := e.limitsWarning(hc); w != "" {
 		warnings = append(warnings, w)
 	}
+	if hc.NetworkMode.IsContainer() && (len(hc.PortBindings) > 0 || hc.PublishAllPorts) {
+		return nil, errdefs.ErrInvalidArgument.WithMessage("conflicting options: port publishing and the container type network mode")
+	}
+	if hc.NetworkMode.IsHost() && len(hc.PortBindings) > 0 {
+		warnings = append(warnings, "Published ports are discarded when using host network mode")
+	}
 
 	// Rename checks and moves names under this lock (the store would
 	// silently take a name from its holder); creating one does too.

@@ -6,7 +6,10 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	mobystorage "github.com/moby/moby/api/types/storage"
+
+	"github.com/rrun/rrun/pkg/usernet"
 )
 
 // Inspect returns docker's container inspect document.
@@ -63,8 +66,22 @@ func (e *Engine) Inspect(ctx context.Context, ref string) (*container.InspectRes
 		Mounts:         e.mountPoints(c),
 		Config:         c.Config,
 		NetworkSettings: &container.NetworkSettings{
-			Networks: nil,
+			Ports:    network.PortMap{},
+			Networks: map[string]*network.EndpointSettings{},
 		},
+	}
+	if isRunning(st) {
+		resp.NetworkSettings.Ports = st.Ports
+		resp.NetworkSettings.Networks = st.Networks
+		if usernet.IsNS(e.netnsPath(c.ID)) {
+			resp.NetworkSettings.SandboxKey = e.netnsPath(c.ID)
+		}
+	}
+	if resp.NetworkSettings.Networks == nil {
+		resp.NetworkSettings.Networks = map[string]*network.EndpointSettings{}
+	}
+	if resp.NetworkSettings.Ports == nil {
+		resp.NetworkSettings.Ports = network.PortMap{}
 	}
 	if !isRunning(st) {
 		resp.State.Pid = 0

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 
 	"github.com/rrun/rrun/pkg/storage"
 )
@@ -98,6 +100,10 @@ func (v containerView) summary() container.Summary {
 	if s.Labels == nil {
 		s.Labels = map[string]string{}
 	}
+	s.Ports = portSummaries(v.c, v.st)
+	if isRunning(v.st) && len(v.st.Networks) > 0 {
+		s.NetworkSettings = &container.NetworkSettingsSummary{Networks: v.st.Networks}
+	}
 	s.HostConfig.NetworkMode = networkMode(v.c)
 	return s
 }
@@ -114,11 +120,12 @@ func (e *Engine) sizes(s *container.Summary, c *Container) {
 	}
 }
 
+// networkMode is the mode docker reports: its default is the bridge.
 func networkMode(c *Container) string {
-	if m := string(c.HostConfig.NetworkMode); m != "" {
+	if m := string(c.HostConfig.NetworkMode); m != "" && m != network.NetworkDefault {
 		return m
 	}
-	return "host"
+	return network.NetworkBridge
 }
 
 // statusText is docker's human status: "Up 5 minutes", "Exited (0) 2
@@ -219,4 +226,32 @@ func (e *Engine) containerFilter(f map[string][]string, views []containerView) (
 		}
 		return true
 	}, nil
+}
+
+// portSummaries lists a container's ports as docker's ps does: each bound
+// host address of a running container, and exposed ports without one.
+func portSummaries(c *Container, st *State) []container.PortSummary {
+	out := []container.PortSummary{}
+	bound := map[network.Port]bool{}
+	if isRunning(st) {
+		for port, bindings := range st.Ports {
+			for _, b := range bindings {
+				hp, _ := strconv.ParseUint(b.HostPort, 10, 16)
+				out = append(out, container.PortSummary{IP: b.HostIP, PrivatePort: port.Num(), PublicPort: uint16(hp), Type: string(port.Proto())})
+				bound[port] = true
+			}
+		}
+	}
+	for port := range c.Config.ExposedPorts {
+		if !bound[port] {
+			out = append(out, container.PortSummary{PrivatePort: port.Num(), Type: string(port.Proto())})
+		}
+	}
+	slices.SortFunc(out, func(a, b container.PortSummary) int {
+		if a.PrivatePort != b.PrivatePort {
+			return int(a.PrivatePort) - int(b.PrivatePort)
+		}
+		return strings.Compare(a.IP.String(), b.IP.String())
+	})
+	return out
 }

@@ -39,6 +39,9 @@ type monitorArgs struct {
 	// AttachFirst holds the start until a client has attached, so that
 	// `rrun run` sees the container's first byte of output.
 	AttachFirst bool `json:"attachFirst"`
+	// Network, when set, asks for a change to the running container's
+	// networks instead of a start (network_connect.go).
+	Network *networkChange `json:"network,omitempty"`
 }
 
 type monitor struct {
@@ -94,7 +97,15 @@ func (m *monitor) run() error {
 		}
 	}
 	defer unmount()
-	if m.spec, err = e.containerSpec(m.c, rootfs); err != nil {
+	att, err := e.connectNetworks(m.c)
+	if err != nil {
+		return err
+	}
+	defer e.disconnectNetworks(m.c)
+	if _, err := e.updateState(m.c.ID, func(s *State) { s.Networks, s.Ports = att.endpoints, att.ports }); err != nil {
+		return err
+	}
+	if m.spec, err = e.containerSpec(m.c, rootfs, att); err != nil {
 		return err
 	}
 	if lc := m.c.HostConfig.LogConfig; lc.Type != "none" {

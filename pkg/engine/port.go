@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"net/netip"
 
 	"github.com/moby/moby/api/types/network"
 )
@@ -21,23 +20,11 @@ func (e *Engine) Ports(ctx context.Context, ref string) (network.PortMap, error)
 		return nil, err
 	}
 	ports := network.PortMap{}
-	if !isRunning(st) || !publishesPorts(c) {
+	if !isRunning(st) {
 		return ports, nil
 	}
-	for port, bindings := range c.HostConfig.PortBindings {
-		for _, b := range bindings {
-			if !b.HostIP.IsValid() {
-				b.HostIP = netip.IPv4Unspecified()
-			}
-			ports[port] = append(ports[port], b)
-		}
+	for port, bindings := range st.Ports {
+		ports[port] = append(ports[port], bindings...)
 	}
 	return ports, nil
 }
-
-// publishesPorts says whether the container's network forwards ports
-// from the host. None does yet: until user-mode networking lands, a
-// container shares the host's network, where docker too discards -p (its
-// ports are the host's), or has none. The forwarder will report the host
-// ports it bound (for -p with no host port too) here.
-func publishesPorts(c *Container) bool { return false }

@@ -12,6 +12,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/events"
 	cstorage "go.podman.io/storage"
+
+	"github.com/rrun/rrun/pkg/usernet"
 )
 
 // RemoveOptions are docker rm's flags.
@@ -68,6 +70,7 @@ func (e *Engine) removeStopped(c *Container) error {
 		}
 		return fmt.Errorf("removing container %s: %w", c.Name, err)
 	}
+	_ = usernet.RemoveNS(e.netnsPath(c.ID)) // left by a monitor that died
 	_ = os.RemoveAll(e.runDir(c.ID))
 	_ = os.RemoveAll(filepath.Join(e.opts.RunRoot, "runc", c.ID))
 	e.emit(containerEvent(events.ActionDestroy, c))

@@ -13,18 +13,19 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rrun/rrun/pkg/rootless"
+	"github.com/rrun/rrun/pkg/usernet"
 
 	"github.com/rrun/rrun/pkg/oci"
 )
 
 // containerSpec builds the container's OCI spec, writing the files docker
 // generates for it (hosts, hostname, resolv.conf) into its directory.
-func (e *Engine) containerSpec(c *Container, rootfs string) (*specs.Spec, error) {
+func (e *Engine) containerSpec(c *Container, rootfs string, att *attachment) (*specs.Spec, error) {
 	dir, err := e.containerDir(c.ID)
 	if err != nil {
 		return nil, err
 	}
-	files, err := writeNetworkFiles(dir, c)
+	files, err := writeNetworkFiles(dir, c, att)
 	if err != nil {
 		return nil, err
 	}
@@ -42,15 +43,7 @@ func (e *Engine) containerSpec(c *Container, rootfs string) (*specs.Spec, error)
 		ResolvConfPath: files.resolvConf,
 		Volumes:        e.volumePath,
 		CgroupsPath:    containerCgroup(DetectCgroups(rootless.HostUID()), rootless.HostUID(), c.ID),
-	}
-	switch mode := string(c.HostConfig.NetworkMode); mode {
-	case "none":
-		in.NetNSPath = "new"
-	case "", "default", "host", "bridge":
-		// Until user-mode networking lands, containers share the host's
-		// network (see `rrun run --help`).
-	default:
-		return nil, fmt.Errorf("network mode %q is not supported yet: use none or host", mode)
+		NetNSPath:      att.nsPath,
 	}
 	if c.HostConfig.Init != nil && *c.HostConfig.Init {
 		self, err := staticSelf()
@@ -105,16 +98,22 @@ func hostname(c *Container) string {
 }
 
 // writeNetworkFiles writes /etc/hosts, /etc/hostname and /etc/resolv.conf
-// as docker does for a container on the host's network: the host's
-// resolvers (reachable, as the network is shared), the container's name,
-// and the --add-host entries.
-func writeNetworkFiles(dir string, c *Container) (networkFiles, error) {
+// as docker does: localhost, the --add-host entries, the container's own
+// name (on its address when it has one); and the resolvers it can reach:
+// its network's DNS server on a bridge network, the host's on the host's.
+// Rootless podman's host.containers.internal and docker desktop's
+// host.docker.internal lead to the host from a bridge network.
+func writeNetworkFiles(dir string, c *Container, att *attachment) (networkFiles, error) {
 	f := networkFiles{
 		hosts:      filepath.Join(dir, "hosts"),
 		hostname:   filepath.Join(dir, "hostname"),
 		resolvConf: filepath.Join(dir, "resolv.conf"),
 	}
 	name := hostname(c)
+	hostGateway := "127.0.0.1" // the host's network is the container's
+	if att.primary != nil {
+		hostGateway = usernet.HostGateway().String()
+	}
 	var hosts strings.Builder
 	hosts.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
 	hosts.WriteString("fe00::\tip6-localnet\nff00::\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")
@@ -124,27 +123,36 @@ func writeNetworkFiles(dir string, c *Container) (networkFiles, error) {
 			host, ip, _ = strings.Cut(h, "=")
 		}
 		if ip == "host-gateway" {
-			ip = "127.0.0.1" // the host's network is the container's
+			ip = hostGateway
 		}
 		fmt.Fprintf(&hosts, "%s\t%s\n", ip, host)
 	}
-	fmt.Fprintf(&hosts, "127.0.1.1\t%s\n", name)
+	if ep := att.primary; ep != nil {
+		fmt.Fprintf(&hosts, "%s\thost.docker.internal host.containers.internal\n", hostGateway)
+		fmt.Fprintf(&hosts, "%s\t%s\n", ep.IPAddress, name)
+		if ep.GlobalIPv6Address.IsValid() {
+			fmt.Fprintf(&hosts, "%s\t%s\n", ep.GlobalIPv6Address, name)
+		}
+	} else {
+		fmt.Fprintf(&hosts, "127.0.1.1\t%s\n", name)
+	}
 	if err := os.WriteFile(f.hosts, []byte(hosts.String()), 0o644); err != nil {
 		return f, err
 	}
 	if err := os.WriteFile(f.hostname, []byte(name+"\n"), 0o644); err != nil {
 		return f, err
 	}
-	resolv, err := resolvConf(c)
-	if err != nil {
-		return f, err
+	var nameservers []string
+	if att.primary != nil {
+		nameservers = []string{att.primary.Gateway.String()}
 	}
-	return f, os.WriteFile(f.resolvConf, []byte(resolv), 0o644)
+	return f, os.WriteFile(f.resolvConf, []byte(resolvConf(c, nameservers)), 0o644)
 }
 
 // resolvConf is the host's resolv.conf with the container's --dns,
-// --dns-search and --dns-option in place of the host's where given.
-func resolvConf(c *Container) (string, error) {
+// --dns-search and --dns-option in place of the host's where given, and
+// the given nameservers (the network's) in place of the host's.
+func resolvConf(c *Container, nameservers []string) string {
 	var servers, search, options []string
 	if data, err := os.Open("/etc/resolv.conf"); err == nil {
 		sc := bufio.NewScanner(data)
@@ -163,6 +171,9 @@ func resolvConf(c *Container) (string, error) {
 			}
 		}
 		data.Close()
+	}
+	if len(nameservers) > 0 {
+		servers = nameservers
 	}
 	hc := c.HostConfig
 	if len(hc.DNS) > 0 {
@@ -187,5 +198,5 @@ func resolvConf(c *Container) (string, error) {
 	if len(options) > 0 {
 		fmt.Fprintf(&b, "options %s\n", strings.Join(options, " "))
 	}
-	return b.String(), nil
+	return b.String()
 }

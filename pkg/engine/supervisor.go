@@ -112,6 +112,10 @@ func serveMonitor(conn net.Conn) {
 		conn.Close()
 		return
 	}
+	if args.Network != nil {
+		serveNetworkChange(conn, args.Options, args.Network)
+		return
+	}
 	m := &monitor{args: args, report: conn}
 	if err := m.run(); err != nil {
 		m.fail(err)

@@ -182,17 +182,23 @@ func TestRename(t *testing.T) {
 
 func TestPort(t *testing.T) {
 	e := newEnv(t)
-	e.ok("run", "-d", "--name", "web", "-p", "18080:80", "alpine", "sleep", "1000")
-	// Containers share the host's network: nothing is published.
-	if r := e.rrun("port", "web"); r.code != 0 || r.stdout != "" || r.stderr != "" {
-		t.Errorf("port web: %s", r)
-	}
-	if got := e.fails(1, "port", "web", "80"); got != "Error: No public port '80' published for web\n" {
+	e.ok("run", "-d", "--name", "web", "-p", "18080:80", "-p", "127.0.0.1::53/udp", "--expose", "443", "alpine", "sleep", "1000")
+	out := e.ok("port", "web")
+	contains(t, out, "80/tcp -> 0.0.0.0:18080\n80/tcp -> [::]:18080\n", "53/udp -> 127.0.0.1:")
+	if got := e.ok("port", "web", "80"); got != "0.0.0.0:18080\n[::]:18080\n" {
 		t.Errorf("port web 80: %q", got)
+	}
+	if got := e.fails(1, "port", "web", "443"); got != "Error: No public port '443' published for web\n" {
+		t.Errorf("port web 443: %q", got)
 	}
 	contains(t, e.fails(1, "port", "web", "80/udp"), "No public port '80/udp' published for web")
 	contains(t, e.fails(1, "port", "web", "http"), "invalid port (http)")
 	contains(t, e.fails(1, "port", "nosuch"), "No such container: nosuch")
+	// A stopped container publishes nothing.
+	e.ok("stop", "-t", "0", "web")
+	if r := e.rrun("port", "web"); r.code != 0 || r.stdout != "" {
+		t.Errorf("port of a stopped container: %s", r)
+	}
 }
 
 // statsJSON is a line of `rrun stats --format json`.
@@ -202,7 +208,7 @@ type statsJSON struct {
 
 func TestStats(t *testing.T) {
 	e := newEnv(t)
-	e.ok("run", "-d", "--name", "busy", "alpine", "sh", "-c", "while true; do :; done")
+	e.ok("run", "-d", "--name", "busy", "--network", "host", "alpine", "sh", "-c", "while true; do :; done")
 	e.ok("run", "-d", "--name", "multi", "alpine", "sh", "-c", "sleep 1000 & sleep 1000 & wait")
 	e.ok("create", "--name", "idle", "alpine", "true")
 

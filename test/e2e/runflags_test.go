@@ -91,7 +91,7 @@ func TestRunFlagsReachTheContainer(t *testing.T) {
 	if out := e.ok("run", "--rm", "--device", "/dev/fuse", "alpine", "ls", "-l", "/dev/fuse"); !strings.HasPrefix(out, "c") {
 		t.Errorf("--device /dev/fuse: %q", out)
 	}
-	// --network none leaves only loopback; the default shares the host's.
+	// --network none leaves only loopback.
 	if out := e.ok("run", "--rm", "--network", "none", "alpine", "sh", "-c", "ls /sys/class/net"); strings.TrimSpace(out) != "lo" {
 		t.Errorf("--network none interfaces: %q", out)
 	}

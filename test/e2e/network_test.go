@@ -1,0 +1,342 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// cgiServer runs a busybox httpd in a detached container whose one CGI
+// script answers with the client address the container sees.
+const cgiServer = `mkdir -p /www/cgi-bin && printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "$REMOTE_ADDR"\n' > /www/cgi-bin/addr && chmod +x /www/cgi-bin/addr && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www`
+
+// hostAddrs are the host's own global addresses, one per family, to
+// connect from: a client the container must see as itself.
+func hostAddrs(t *testing.T) (v4, v6 netip.Addr) {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, _ := netip.AddrFromSlice(n.IP)
+		ip = ip.Unmap()
+		switch {
+		case !ip.IsGlobalUnicast():
+		case ip.Is4() && !v4.IsValid():
+			v4 = ip
+		case ip.Is6() && !v6.IsValid():
+			v6 = ip
+		}
+	}
+	if !v4.IsValid() {
+		t.Fatal("the host has no global IPv4 address to test source addresses with")
+	}
+	return v4, v6
+}
+
+// httpGet fetches path from addr, optionally from a given local address.
+func httpGet(t *testing.T, from netip.Addr, addr netip.AddrPort, path string) string {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if from.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: from.AsSlice()}
+	}
+	var conn net.Conn
+	var err error
+	for i := 0; i < 50; i++ { // httpd may still be starting
+		if conn, err = d.Dial("tcp", addr.String()); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", addr, err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET %s HTTP/1.0\r\n\r\n", path)
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	body, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("reading from %s: %v", addr, err)
+	}
+	_, content, _ := strings.Cut(string(body), "\r\n\r\n")
+	return strings.TrimSpace(content)
+}
+
+// containerInspect is the part of docker's inspect these tests read.
+type containerInspect struct {
+	NetworkSettings struct {
+		Ports    map[string][]struct{ HostIp, HostPort string }
+		Networks map[string]struct {
+			IPAddress, Gateway, GlobalIPv6Address, MacAddress, NetworkID string
+			IPPrefixLen                                                  int
+		}
+	}
+}
+
+func (e *env) inspectContainer(name string) containerInspect {
+	e.t.Helper()
+	var out []containerInspect
+	mustJSON(e.t, e.ok("inspect", name), &out)
+	return out[0]
+}
+
+func TestNetworkDefaultBridge(t *testing.T) {
+	e := newEnv(t)
+	out := e.ok("run", "--rm", "--name", "web", "-h", "box", "alpine", "sh", "-c",
+		"ip -o addr show eth0; ip route; cat /etc/resolv.conf /etc/hosts; cat /sys/class/net/eth0/mtu")
+	contains(t, out, "inet 172.17.0.2/16", "inet6 fd72:7275:6e00:11::2/64", "default via 172.17.0.1 dev eth0",
+		"nameserver 172.17.0.1", "10.0.2.2\thost.docker.internal host.containers.internal", "172.17.0.2\tbox", "65520")
+	// The address is free again once the container is gone.
+	contains(t, e.ok("run", "--rm", "alpine", "ip", "-o", "-4", "addr", "show", "eth0"), "inet 172.17.0.2/16")
+
+	// Two running containers get different addresses; inspect shows them.
+	e.ok("run", "-d", "--name", "a", "alpine", "sleep", "100")
+	e.ok("run", "-d", "--name", "b", "alpine", "sleep", "100")
+	a, b := e.inspectContainer("a").NetworkSettings.Networks["bridge"], e.inspectContainer("b").NetworkSettings.Networks["bridge"]
+	if a.IPAddress != "172.17.0.2" || b.IPAddress != "172.17.0.3" || a.Gateway != "172.17.0.1" || a.IPPrefixLen != 16 || a.MacAddress != "02:42:ac:11:00:02" {
+		t.Fatalf("inspect networks: a=%+v b=%+v", a, b)
+	}
+	// Containers on one network reach each other (kernel bridge), by address.
+	contains(t, e.ok("exec", "a", "ping", "-c", "1", "-W", "2", b.IPAddress), "1 packets received")
+	// The default bridge, as docker's, does not resolve container names.
+	e.fails(1, "exec", "a", "nslookup", "b")
+}
+
+func TestNetworkOutboundToHost(t *testing.T) {
+	e := newEnv(t)
+	// A TCP server on all of the host's addresses: the container reaches
+	// it as host.docker.internal (the host's external address).
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	got := make(chan string, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				line, _ := bufio.NewReader(c).ReadString('\n')
+				fmt.Fprintf(c, "echo:%s", line)
+				got <- strings.TrimSpace(line)
+			}()
+		}
+	}()
+	out := e.ok("run", "--rm", "alpine", "sh", "-c", fmt.Sprintf("echo hi | nc host.docker.internal %d", port))
+	contains(t, out, "echo:hi")
+	if line := <-got; line != "hi" {
+		t.Fatalf("server got %q", line)
+	}
+	// The host's loopback is not reachable unless the network allows it.
+	lo, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lo.Close()
+	go func() {
+		for {
+			c, err := lo.Accept()
+			if err != nil {
+				return
+			}
+			fmt.Fprintln(c, "loopback")
+			c.Close()
+		}
+	}()
+	loPort := lo.Addr().(*net.TCPAddr).Port
+	probe := fmt.Sprintf("nc -w 2 host.docker.internal %d </dev/null", loPort)
+	if r := e.rrun("run", "--rm", "alpine", "sh", "-c", probe); strings.Contains(r.stdout, "loopback") {
+		t.Fatalf("the host's loopback was reachable without opting in: %s", r)
+	}
+	e.ok("network", "create", "-o", "allow_host_loopback=true", "lonet")
+	contains(t, e.ok("run", "--rm", "--network", "lonet", "alpine", "sh", "-c", probe), "loopback")
+	// --add-host NAME:host-gateway names the same address.
+	contains(t, e.ok("run", "--rm", "--network", "lonet", "--add-host", "myhost:host-gateway", "alpine", "sh", "-c",
+		fmt.Sprintf("grep myhost /etc/hosts; nc -w 2 myhost %d </dev/null", loPort)), "10.0.2.2\tmyhost", "loopback")
+}
+
+func TestNetworkPublishedPorts(t *testing.T) {
+	e := newEnv(t)
+	v4, v6 := hostAddrs(t)
+	e.ok("run", "-d", "--name", "srv", "-p", "0:8080", "-p", "127.0.0.1::8080", "alpine", "sh", "-c", cgiServer)
+	ports := e.inspectContainer("srv").NetworkSettings.Ports["8080/tcp"]
+	if len(ports) < 2 {
+		t.Fatalf("inspect Ports: %+v", ports)
+	}
+	var all, local uint16
+	for _, p := range ports {
+		n, _ := strconv.Atoi(p.HostPort)
+		switch p.HostIp {
+		case "0.0.0.0":
+			all = uint16(n)
+		case "127.0.0.1":
+			local = uint16(n)
+		}
+	}
+	if all == 0 || local == 0 {
+		t.Fatalf("inspect Ports: %+v", ports)
+	}
+	contains(t, e.ok("port", "srv"), fmt.Sprintf("8080/tcp -> 0.0.0.0:%d", all), fmt.Sprintf("8080/tcp -> 127.0.0.1:%d", local))
+	contains(t, e.ok("ps"), fmt.Sprintf("0.0.0.0:%d->8080/tcp", all))
+
+	if got := httpGet(t, netip.Addr{}, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), all), "/"); got != "hello" {
+		t.Fatalf("GET / = %q", got)
+	}
+	// Source addresses: a client on the host's own address is seen as
+	// itself; a loopback client as the network's gateway (as docker's proxy).
+	if got := httpGet(t, v4, netip.AddrPortFrom(v4, all), "/cgi-bin/addr"); got != v4.String() {
+		t.Fatalf("the container saw %q for a client at %s", got, v4)
+	}
+	if got := httpGet(t, netip.Addr{}, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), local), "/cgi-bin/addr"); got != "172.17.0.1" {
+		t.Fatalf("the container saw %q for a loopback client", got)
+	}
+	if v6.IsValid() {
+		if got := httpGet(t, v6, netip.AddrPortFrom(v6, all), "/cgi-bin/addr"); got != v6.String() {
+			t.Fatalf("the container saw %q for an IPv6 client at %s", got, v6)
+		}
+	}
+	// The 127.0.0.1 binding is not on the external address.
+	if c, err := net.DialTimeout("tcp", netip.AddrPortFrom(v4, local).String(), time.Second); err == nil {
+		c.Close()
+		t.Fatalf("a 127.0.0.1 binding answered on %s", v4)
+	}
+
+	// Many connections at once.
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.DialTimeout("tcp", netip.AddrPortFrom(v4, all).String(), 10*time.Second)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "GET / HTTP/1.0\r\n\r\n")
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			b, err := io.ReadAll(c)
+			if err == nil && !strings.Contains(string(b), "hello") {
+				err = fmt.Errorf("answer %q", b)
+			}
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent connection: %v", err)
+	}
+
+	// A port in use fails the start with docker's message and leaves the
+	// container stopped; the port is free again once srv stops.
+	msg := e.fails(125, "run", "-d", "--name", "clash", "-p", fmt.Sprintf("%d:8080", all), "alpine", "sleep", "100")
+	contains(t, msg, fmt.Sprintf("Bind for 0.0.0.0:%d failed: port is already allocated", all))
+	contains(t, e.ok("ps", "-a", "--filter", "name=clash", "--format", "{{.State}}"), "created")
+	e.ok("stop", "-t", "1", "srv")
+	if c, err := net.DialTimeout("tcp", netip.AddrPortFrom(v4, all).String(), time.Second); err == nil {
+		c.Close()
+		t.Fatal("the published port still answers after stop")
+	}
+	e.ok("start", "clash")
+	contains(t, e.ok("port", "clash"), fmt.Sprintf("8080/tcp -> 0.0.0.0:%d", all))
+}
+
+func TestNetworkUserDefined(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.ok("network", "create", "--label", "team=a", "front"))
+	if !hex64.MatchString(id) {
+		t.Fatalf("network create printed %q", id)
+	}
+	contains(t, e.fails(1, "network", "create", "front"), "network with name front already exists")
+	e.ok("network", "create", "--subnet", "10.99.0.0/24", "--gateway", "10.99.0.254", "back")
+	contains(t, e.ok("network", "ls"), "front", "back", "bridge", "host", "none")
+	if got := lines(e.ok("network", "ls", "-q", "--filter", "label=team=a")); len(got) != 1 || !strings.HasPrefix(id, got[0]) {
+		t.Fatalf("network ls --filter label: %q", got)
+	}
+	var nets []struct {
+		Name, Driver string
+		IPAM         struct{ Config []struct{ Subnet, Gateway string } }
+		Containers   map[string]struct{ Name, IPv4Address string }
+	}
+	mustJSON(t, e.ok("network", "inspect", "back"), &nets)
+	if nets[0].Driver != "bridge" || nets[0].IPAM.Config[0].Subnet != "10.99.0.0/24" || nets[0].IPAM.Config[0].Gateway != "10.99.0.254" {
+		t.Fatalf("network inspect: %+v", nets)
+	}
+
+	// Names, aliases and id prefixes resolve on a user-defined network.
+	srvID := strings.TrimSpace(e.ok("run", "-d", "--name", "srv", "--network", "front", "--network-alias", "db", "alpine", "sh", "-c", cgiServer))
+	for _, name := range []string{"srv", "db", srvID[:12]} {
+		contains(t, e.ok("run", "--rm", "--network", "front", "alpine", "wget", "-qO-", "http://"+name+":8080/"), "hello")
+	}
+	mustJSON(t, e.ok("network", "inspect", "front"), &nets)
+	if c, ok := nets[0].Containers[srvID]; !ok || c.Name != "srv" || !strings.HasPrefix(c.IPv4Address, "172.18.0.") {
+		t.Fatalf("network inspect Containers: %+v", nets[0].Containers)
+	}
+	// Static addresses; networks are isolated from each other.
+	contains(t, e.ok("run", "--rm", "--network", "back", "--ip", "10.99.0.7", "alpine", "ip", "-o", "-4", "addr", "show", "eth0"), "inet 10.99.0.7/24")
+	srvIP := e.inspectContainer("srv").NetworkSettings.Networks["front"].IPAddress
+	if r := e.rrun("run", "--rm", "--network", "back", "alpine", "wget", "-T", "2", "-qO-", "http://"+srvIP+":8080/"); r.code == 0 {
+		t.Fatalf("a container on another network reached %s: %s", srvIP, r)
+	}
+	e.fails(1, "run", "--rm", "--network", "back", "alpine", "nslookup", "srv")
+
+	// connect/disconnect a running container.
+	e.ok("run", "-d", "--name", "roamer", "--network", "back", "alpine", "sleep", "100")
+	e.ok("network", "connect", "front", "roamer")
+	contains(t, e.ok("exec", "roamer", "wget", "-qO-", "http://"+srvIP+":8080/"), "hello")
+	e.ok("network", "disconnect", "front", "roamer")
+	if r := e.rrun("exec", "roamer", "wget", "-T", "2", "-qO-", "http://"+srvIP+":8080/"); r.code == 0 {
+		t.Fatalf("still reached front after disconnect: %s", r)
+	}
+
+	// In use: not removed; removed once free; prune takes unused ones.
+	contains(t, e.fails(1, "network", "rm", "front"), "has active endpoints")
+	e.ok("rm", "-f", "srv")
+	e.ok("network", "rm", "front")
+	contains(t, e.fails(1, "network", "inspect", "front"), "network front not found")
+	contains(t, e.fails(1, "network", "rm", "bridge"), "bridge is a pre-defined network and cannot be removed")
+	e.ok("rm", "-f", "roamer")
+	contains(t, e.ok("network", "prune", "-f"), "back")
+	if got := lines(e.ok("network", "ls", "-q", "--filter", "type=custom")); len(got) != 0 {
+		t.Fatalf("custom networks left after prune: %q", got)
+	}
+}
+
+func TestNetworkModes(t *testing.T) {
+	e := newEnv(t)
+	contains(t, e.ok("run", "--rm", "--network", "none", "alpine", "ip", "-o", "link"), "lo")
+	if out := e.ok("run", "--rm", "--network", "none", "alpine", "ip", "-o", "link"); strings.Contains(out, "eth0") {
+		t.Fatalf("--network none has interfaces: %s", out)
+	}
+	// host: the host's interfaces.
+	contains(t, e.ok("run", "--rm", "--network", "host", "alpine", "ip", "-o", "link"), "eth0")
+	// container:NAME shares the other's namespace and address.
+	e.ok("run", "-d", "--name", "first", "alpine", "sleep", "100")
+	ip := e.inspectContainer("first").NetworkSettings.Networks["bridge"].IPAddress
+	contains(t, e.ok("run", "--rm", "--network", "container:first", "alpine", "ip", "-o", "-4", "addr", "show", "eth0"), "inet "+ip+"/16")
+	contains(t, e.fails(125, "run", "--rm", "--network", "container:first", "-p", "80", "alpine", "true"), "conflicting options: port publishing and the container type network mode")
+}
