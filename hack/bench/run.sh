@@ -28,13 +28,24 @@
 #         [+ slirp4netns] per container), the per-user fixed processes
 #         (rrun-pause + rrun-supervisor; catatonit), the total with
 #         BENCH_MEM_N running, and the break-even number of containers;
+#     network (rrun's default network, podman's default: slirp4netns with
+#     its rootlesskit port handler; one store per tool):
+#       - iperf3 throughput, container -> an iperf3 server on the host's
+#         address (host.containers.internal), and host -> a container's
+#         iperf3 server behind a published port (-p);
+#       - connections per second through a published port (an HTTP request
+#         each, to busybox httpd in a container; hack/bench/connrate), one at
+#         a time and BENCH_CONN_C at a time;
+#       - `run --rm alpine true` with the default network and with
+#         --network none: what setting up the network adds to a start;
 #  4. prints the tables (medians, min-max), writes key=value results and
 #     removes everything it created but the podman/runc packages and the
 #     user's podman configuration.
 #
 # Environment:
 #   BENCH_USER         user to measure as (default rrun-test)
-#   BENCH_SECTIONS     what to measure: "images containers" (default), or one
+#   BENCH_SECTIONS     what to measure: "images containers network" (default),
+#                      or any of them
 #   BENCH_RUNS         pulls per figure and tool (default 5)
 #   BENCH_IMAGES_RUNS  `images` runs per tool (default 20)
 #   BENCH_CT_RUNS      samples of run --rm, create, start, rm per tool (default 11)
@@ -42,6 +53,11 @@
 #   BENCH_SEQ_RUNS     sequential samples per tool (default 3)
 #   BENCH_MEM_N        running containers per tool for the memory figures (default 10, at least 2)
 #   BENCH_MEM_RUNS     memory measurements per tool, each in a fresh store (default 3)
+#   BENCH_NET_TIME     seconds of each iperf3 test (default 10)
+#   BENCH_NET_RUNS     iperf3 tests per direction and tool (default 1)
+#   BENCH_CONN_TIME    seconds of each connection-rate sample (default 3)
+#   BENCH_CONN_C       connections at a time for the concurrent rate (default 8)
+#   BENCH_START_RUNS   run --rm samples per tool and network mode (default 20)
 #   BENCH_DRIVER       storage driver for both tools: overlay (default) or vfs
 #   BENCH_OUT          key=value results file (default hack/bench/results.txt)
 #   REGISTRY_ADDR      local registry (default 127.0.0.1:5000, see hack/lib.sh)
@@ -58,12 +74,17 @@ BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_IMAGES_RUNS=${BENCH_IMAGES_RUNS:-20}
 BENCH_DRIVER=${BENCH_DRIVER:-overlay}
 BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/results.txt}
-BENCH_SECTIONS=${BENCH_SECTIONS:-images containers}
+BENCH_SECTIONS=${BENCH_SECTIONS:-images containers network}
 BENCH_CT_RUNS=${BENCH_CT_RUNS:-11}
 BENCH_SEQ=${BENCH_SEQ:-50}
 BENCH_SEQ_RUNS=${BENCH_SEQ_RUNS:-3}
 BENCH_MEM_N=${BENCH_MEM_N:-10}
 BENCH_MEM_RUNS=${BENCH_MEM_RUNS:-3}
+BENCH_NET_TIME=${BENCH_NET_TIME:-10}
+BENCH_NET_RUNS=${BENCH_NET_RUNS:-1}
+BENCH_CONN_TIME=${BENCH_CONN_TIME:-3}
+BENCH_CONN_C=${BENCH_CONN_C:-8}
+BENCH_START_RUNS=${BENCH_START_RUNS:-20}
 
 TOOLS=(rrun podman)
 # The container figures compare three variants: rrun shares the host's
@@ -82,6 +103,11 @@ IMAGES_SET=(
 	docker.io/rrun-test/owners:latest docker.io/rrun-test/multiarch:latest
 	"$BIG_IMAGE"
 )
+# The network section's images: iperf3 (busybox plus the host's iperf3 and
+# its libraries, from hack/testimages) for the traffic, alpine for start
+# times.
+NET_IMAGE=docker.io/rrun-test/iperf3:latest
+START_IMAGE=docker.io/library/alpine:latest
 
 # Set by main.
 RRUN=
@@ -91,6 +117,10 @@ USER_UID=
 CMD=()
 declare -A SAMPLES=()   # "tool figure" -> space-separated samples
 declare -A MEM_NOTES=() # variant -> the processes found per container
+declare -A NET_NOTES=() # tool -> its network, MTU and port handler
+HOST_ADDR= # the host's external IPv4 address, iperf3's server binds to it
+NET_HOST=  # how containers address the host: host.containers.internal or HOST_ADDR
+CONNRATE=  # hack/bench/connrate, built into the bench's directory
 
 # ---------------------------------------------------------------- setup
 
@@ -681,6 +711,256 @@ bench_memory() {
 	destroy_store "$dir"
 }
 
+# ------------------------------------------------------------ network
+
+# host_addr prints the host's external IPv4 address: the source address of
+# its route to the outside (nothing is sent).
+host_addr() {
+	ip -4 -o route get 192.0.2.255 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($i == "src") { print $(i + 1); exit } }'
+}
+
+# free_port prints the first TCP port from $1 upwards that nothing listens on.
+free_port() {
+	local p=$1
+	while [[ -n $(ss -Hltn "sport = :$p") ]]; do
+		p=$((p + 1))
+	done
+	printf '%s\n' "$p"
+}
+
+# listener_pids prints the processes listening on TCP port $1.
+listener_pids() {
+	ss -Hltnp "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
+}
+
+# wait_listen waits up to 5 s for a listener on TCP port $1.
+wait_listen() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ -z $(ss -Hltn "sport = :$1") ]] || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# iperf_gbps prints the receiver's throughput in Gbit/s (end.sum_received)
+# of the iperf3 -J report on stdin.
+iperf_gbps() {
+	awk -F: '/"sum_received"/ { f = 1 }
+		f && /"bits_per_second"/ { gsub(/[^0-9.eE+-]/, "", $2); printf "%.3f\n", $2 / 1e9; found = 1; exit }
+		END { if (!found) exit 1 }'
+}
+
+# iperf_error prints the "error" of the iperf3 -J report in $1, if any.
+iperf_error() {
+	sed -n 's/^[[:space:]]*"error":[[:space:]]*"\(.*\)",*$/\1/p' <<<"$1" | head -n1
+}
+
+# rm_force removes container $3 of tool $1 in store $2, stopping it at once.
+rm_force() {
+	local args=(rm -f)
+	[[ $1 == podman ]] && args+=(-t 0) # no 10 s grace period
+	in_store "$1" "$2" "${args[@]}" "$3" >/dev/null || warn "$1: rm -f $3 failed"
+}
+
+# net_store creates the network store of tool $1 (NET_IMAGE and START_IMAGE
+# pulled) and runs one untimed container with the default network in it
+# (rrun starts its supervisor and network, podman creates its run-time and
+# network namespace directories), which shows that container's /etc/hosts
+# entry for host.containers.internal and its interfaces' MTUs. Prints the
+# directory, then the entry's address (empty if none), then "IF MTU ...".
+net_store() {
+	local tool=$1 dir image out
+	dir=$(new_store "$tool" net)
+	for image in "$NET_IMAGE" "$START_IMAGE"; do
+		in_store "$tool" "$dir" pull -q "$image" >/dev/null || die "$tool: pulling $image failed (store $dir)"
+	done
+	# shellcheck disable=SC2016 # expanded by the container's shell
+	out=$(in_store "$tool" "$dir" run --rm "$NET_IMAGE" sh -c \
+		'cat /etc/hosts; for i in /sys/class/net/*; do echo "mtu ${i##*/} $(cat "$i/mtu")"; done') ||
+		die "$tool: run --rm $NET_IMAGE with the default network failed (store $dir)"
+	printf '%s\n' "$dir"
+	awk '!/^#/ && !/^mtu / && !found { for (i = 2; i <= NF; i++) if ($i == "host.containers.internal") found = $1 }
+		END { print found }' <<<"$out"
+	awk '/^mtu / && $2 != "lo" { printf "%s%s %s", sep, $2, $3; sep = " " } END { print "" }' <<<"$out"
+}
+
+# net_port_info prints, for tool $1's container $3 in store $2 with a port
+# published on host port $4, its network mode and which process holds the
+# host port (podman: rootlessport, its rootlesskit port handler, or
+# slirp4netns with its own handler; rrun: its supervisor), and for podman
+# the MTU slirp4netns was started with.
+net_port_info() {
+	local tool=$1 dir=$2 name=$3 port=$4 mode holders pid mtu=
+	mode=$(in_store "$tool" "$dir" inspect --format '{{.HostConfig.NetworkMode}}' "$name") || mode='?'
+	holders=$(for pid in $(listener_pids "$port"); do argv0 "$pid"; done | sort -u | paste -sd+)
+	for pid in $(store_pids "$dir"); do
+		[[ $(argv0 "$pid") == slirp4netns ]] || continue
+		mtu=$(tr '\0' '\n' <"/proc/$pid/cmdline" | sed -n 's/^--mtu=//p')
+		mtu=" (slirp4netns --mtu=${mtu:-default})"
+		break
+	done
+	printf 'network mode %s%s, published port held by %s\n' "$mode" "$mtu" "${holders:-nothing}"
+}
+
+# bench_iperf_out measures tool $1 in store $2: an iperf3 client in a
+# container sends to an iperf3 server of the user on the host, bound to
+# HOST_ADDR and reached as NET_HOST, for BENCH_NET_TIME s; adds net_out.gbps
+# (what the server received).
+bench_iperf_out() {
+	local tool=$1 dir=$2 port json pid server gbps
+	port=$(free_port 25201)
+	as_user timeout $((BENCH_NET_TIME + 60)) iperf3 -s -1 -B "$HOST_ADDR" -p "$port" >/dev/null 2>&1 &
+	server=$!
+	wait_listen "$port" || die "the host's iperf3 server on $HOST_ADDR:$port did not start"
+	if ! json=$(in_store "$tool" "$dir" run --rm "$NET_IMAGE" \
+		iperf3 -c "$NET_HOST" -p "$port" -t "$BENCH_NET_TIME" -J); then
+		for pid in $(listener_pids "$port"); do kill "$pid" 2>/dev/null || true; done
+		die "$tool: iperf3 -c $NET_HOST -p $port in a container failed: $(iperf_error "$json")"
+	fi
+	wait "$server" || true # the server exits after its one test
+	gbps=$(iperf_gbps <<<"$json") || die "$tool: no sum_received in iperf3's report: $json"
+	add_sample "$tool" net_out.gbps "$gbps"
+}
+
+# bench_iperf_in measures tool $1 in store $2: the host's iperf3 client sends
+# to 127.0.0.1:HOSTPORT, published (-p HOSTPORT:5201) to a container's iperf3
+# server, for BENCH_NET_TIME s; adds net_in.gbps (what the server
+# received). The first attempts may fail while the server in the container
+# starts: the port forwarder accepts on the host before that.
+bench_iperf_in() {
+	local tool=$1 dir=$2 port json i gbps
+	port=$(free_port 26201)
+	in_store "$tool" "$dir" run -d --name bench-iperf -p "$port:5201" "$NET_IMAGE" iperf3 -s -1 >/dev/null ||
+		die "$tool: run -d -p $port:5201 $NET_IMAGE iperf3 -s failed (store $dir)"
+	[[ -n ${NET_NOTES[$tool]:-} ]] || NET_NOTES[$tool]=$(net_port_info "$tool" "$dir" bench-iperf "$port")
+	for ((i = 0; i < 40; i++)); do
+		json=$(as_user iperf3 -c 127.0.0.1 -p "$port" -t "$BENCH_NET_TIME" -J) && break
+		sleep 0.25
+	done
+	if ((i == 40)) || [[ -n $(iperf_error "$json") ]]; then
+		die "$tool: iperf3 -c 127.0.0.1 -p $port (published to the container) failed: $(iperf_error "$json")"
+	fi
+	gbps=$(iperf_gbps <<<"$json") || die "$tool: no sum_received in iperf3's report: $json"
+	add_sample "$tool" net_in.gbps "$gbps"
+	rm_force "$tool" "$dir" bench-iperf
+}
+
+# bench_connrate measures tool $1 in store $2: connections per second from
+# the host to 127.0.0.1:HOSTPORT, published to busybox httpd serving a
+# 3-byte file in a container; each connection sends a GET and reads the
+# reply to the server's close (hack/bench/connrate), BENCH_CONN_TIME s one
+# at a time, then BENCH_CONN_TIME s BENCH_CONN_C at a time. Adds conn1.rate
+# and connN.rate.
+bench_connrate() {
+	local tool=$1 dir=$2 port c key out errors
+	port=$(free_port 28080)
+	in_store "$tool" "$dir" run -d --name bench-http -p "$port:8080" "$NET_IMAGE" sh -c \
+		'mkdir /tmp/www && echo ok >/tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www' >/dev/null ||
+		die "$tool: run -d -p $port:8080 $NET_IMAGE httpd failed (store $dir)"
+	[[ -n ${NET_NOTES[$tool]:-} ]] || NET_NOTES[$tool]=$(net_port_info "$tool" "$dir" bench-http "$port")
+	for c in 1 "$BENCH_CONN_C"; do
+		key=conn1
+		((c == 1)) || key=connN
+		out=$(as_user "$CONNRATE" -addr "127.0.0.1:$port" -c "$c" -d "${BENCH_CONN_TIME}s") ||
+			die "$tool: connections to 127.0.0.1:$port (published to httpd in the container) failed: $out"
+		errors=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$out")
+		((errors == 0)) || warn "$tool: $c at a time: $out"
+		add_sample "$tool" "$key.rate" "$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' <<<"$out")"
+		add_sample "$tool" "$key.p50" "$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$out")"
+	done
+	rm_force "$tool" "$dir" bench-http
+}
+
+# rotated_tools prints TOOLS rotated left by $1.
+rotated_tools() {
+	local k=$(($1 % ${#TOOLS[@]}))
+	printf '%s\n' "${TOOLS[@]:k}" "${TOOLS[@]:0:k}"
+}
+
+# bench_network measures the network figures of both tools, each in a store
+# of its own (given as an associative array tool -> dir, by name):
+# iperf3 both ways, connection rates, then BENCH_START_RUNS samples of
+# run --rm START_IMAGE true with the default network and with
+# --network none, the tools and the two modes taking turns to go first.
+# Adds net_extra.s, the difference of the two medians.
+bench_network() {
+	local -n dirs=$1
+	local run tool order mode modes
+	for ((run = 1; run <= BENCH_NET_RUNS; run++)); do
+		mapfile -t order < <(rotated_tools "$run")
+		for tool in "${order[@]}"; do
+			bench_iperf_out "$tool" "${dirs[$tool]}"
+		done
+		for tool in "${order[@]}"; do
+			bench_iperf_in "$tool" "${dirs[$tool]}"
+		done
+	done
+	info "network: iperf3, $BENCH_NET_RUNS x $BENCH_NET_TIME s each way per tool done"
+	for tool in "${order[@]}"; do
+		bench_connrate "$tool" "${dirs[$tool]}"
+	done
+	info "network: connection rates done"
+
+	for ((run = 1; run <= BENCH_START_RUNS; run++)); do
+		mapfile -t order < <(rotated_tools "$run")
+		modes=(net none)
+		((run % 4 < 2)) || modes=(none net)
+		for tool in "${order[@]}"; do
+			for mode in "${modes[@]}"; do
+				if [[ $mode == net ]]; then
+					timed "$tool" "${dirs[$tool]}" start_net run --rm "$START_IMAGE" true
+				else
+					timed "$tool" "${dirs[$tool]}" start_none run --rm --network none "$START_IMAGE" true
+				fi
+			done
+		done
+	done
+	for tool in "${TOOLS[@]}"; do
+		add_sample "$tool" net_extra.s "$(awk -v a="$(agg "$tool" start_net.s median)" \
+			-v b="$(agg "$tool" start_none.s median)" 'BEGIN { printf "%.4f", a - b }')"
+	done
+	info "network: $BENCH_START_RUNS run --rm per tool and network mode done"
+}
+
+# network_section prepares the network stores and the host side, measures,
+# and removes the stores.
+network_section() {
+	local -A net_dir=() entry=() mtus=()
+	local tool a out
+	HOST_ADDR=$(host_addr)
+	[[ -n $HOST_ADDR ]] || die "network: the host has no IPv4 route out (ip -4 route get); no external address to test with"
+	command -v iperf3 >/dev/null || die "network: iperf3 not installed (hack/setup.sh installs it)"
+	for tool in "${TOOLS[@]}"; do
+		mapfile -t out < <(net_store "$tool")
+		[[ -n ${out[0]:-} ]] || die "$tool: preparing the network store failed"
+		net_dir[$tool]=${out[0]} entry[$tool]=${out[1]:-} mtus[$tool]=${out[2]:-}
+	done
+	# host.containers.internal is what both tools offer for the host (rrun:
+	# its gateway, which leads to the host's external address; podman 4.3:
+	# the host's first address itself). If either lacks it, or podman's
+	# names another of the host's addresses than the one iperf3 binds, both
+	# use the address.
+	NET_HOST=host.containers.internal
+	for tool in "${TOOLS[@]}"; do
+		a=${entry[$tool]}
+		if [[ -z $a ]]; then
+			warn "$tool: no host.containers.internal in a container's /etc/hosts; both tools use $HOST_ADDR"
+			NET_HOST=$HOST_ADDR
+		elif [[ $a != "$HOST_ADDR" ]] && ip -o addr show | grep -qF " $a/"; then
+			warn "$tool: host.containers.internal is $a, not $HOST_ADDR; both tools use $HOST_ADDR"
+			NET_HOST=$HOST_ADDR
+		fi
+	done
+	info "network: host address $HOST_ADDR, reached as $NET_HOST (rrun: ${entry[rrun]:-none}, podman: ${entry[podman]:-none})"
+
+	bench_network net_dir
+	for tool in "${TOOLS[@]}"; do
+		NET_NOTES[$tool]="host.containers.internal ${entry[$tool]:-none}; MTU ${mtus[$tool]:-?}; ${NET_NOTES[$tool]:-}"
+		destroy_store "${net_dir[$tool]}"
+	done
+}
+
 # ------------------------------------------------------------ statistics
 
 # stats prints "median min max" of its numeric arguments; with STATS=mean,
@@ -725,11 +1005,13 @@ main() {
 	[[ -x $RRUN ]] || die "$RRUN: no rrun binary (make build)"
 	RRUN=$(realpath "$RRUN")
 	local n
-	for n in BENCH_RUNS BENCH_IMAGES_RUNS BENCH_CT_RUNS BENCH_SEQ BENCH_SEQ_RUNS BENCH_MEM_N BENCH_MEM_RUNS; do
+	for n in BENCH_RUNS BENCH_IMAGES_RUNS BENCH_CT_RUNS BENCH_SEQ BENCH_SEQ_RUNS BENCH_MEM_N BENCH_MEM_RUNS \
+		BENCH_NET_TIME BENCH_NET_RUNS BENCH_CONN_TIME BENCH_CONN_C BENCH_START_RUNS; do
 		[[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer"
 	done
 	((BENCH_MEM_N >= 2)) || die "BENCH_MEM_N must be at least 2 (the marginal figure compares 1 and N containers)"
-	section images || section containers || die "BENCH_SECTIONS names neither images nor containers"
+	section images || section containers || section network ||
+		die "BENCH_SECTIONS names none of images, containers, network"
 	local t0=$SECONDS
 
 	"$HACK_DIR/setup.sh" "$BENCH_USER"
@@ -754,6 +1036,12 @@ main() {
 	install -d -m 0755 -o "$BENCH_USER" "$WORK/bin"
 	install -m 0755 -o "$BENCH_USER" "$RRUN" "$WORK/bin/rrun"
 	RRUN=$WORK/bin/rrun
+	if section network; then
+		# Built as root from the tree, run as the user: static, stdlib only.
+		(cd "$REPO_ROOT" && PATH=/usr/local/go/bin:$PATH CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+			go build -o "$WORK/bin/connrate" ./hack/bench/connrate) || die "building hack/bench/connrate failed"
+		CONNRATE=$WORK/bin/connrate
+	fi
 
 	local rrun_version podman_version load_start tool dir
 	dir=$(new_store any version) # podman --version sets up its run-time dirs
@@ -823,6 +1111,17 @@ main() {
 				bench_memory "$v"
 			done
 		done
+	fi
+
+	if section network; then
+		network_section
+		if ((${#drivers[@]} == 0)); then
+			for tool in "${TOOLS[@]}"; do
+				dir=$(new_store "$tool" driver)
+				drivers+=("$(store_driver "$tool" "$dir")")
+				destroy_store "$dir"
+			done
+		fi
 	fi
 
 	report "$rrun_version" "$podman_version" "${drivers[@]}" "$load_start" $((SECONDS - t0))
@@ -940,6 +1239,19 @@ report() {
 		"fixed.rss|per-user fixed processes, RSS (MiB)|1|2|median"
 		"total.pss|total, $BENCH_MEM_N running containers, PSS (MiB)|1|2|median"
 	)
+	local start_short=${START_IMAGE#docker.io/library/}
+	start_short=${start_short%:latest}
+	# shellcheck disable=SC2034
+	local net_rows=(
+		"net_out.gbps|iperf3 container -> host (Gbit/s)|1|2|median"
+		"net_in.gbps|iperf3 host -> published port (Gbit/s)|1|2|median"
+		"conn1.rate|connections/s via -p, 1 at a time|1|0|median"
+		"connN.rate|connections/s via -p, $BENCH_CONN_C at a time|1|0|median"
+		"conn1.p50|connection via -p, 1 at a time, p50 (ms)|1|3|median"
+		"start_net.s|run --rm $start_short true, default network (ms)|1000|1|median"
+		"start_none.s|run --rm $start_short true, --network none (ms)|1000|1|median"
+		"net_extra.s|extra start time of the default network (ms)|1000|1|median"
+	)
 	local kv=() v
 	kv+=("date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "host_cpus=$(nproc)" "kernel=$(uname -r)"
 		"load_start=$load_start" "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -948,6 +1260,15 @@ report() {
 		"runs=$BENCH_RUNS" "images_runs=$BENCH_IMAGES_RUNS" "image=$BIG_IMAGE"
 		"ct_runs=$BENCH_CT_RUNS" "seq=$BENCH_SEQ" "seq_runs=$BENCH_SEQ_RUNS" "mem_n=$BENCH_MEM_N"
 		"mem_runs=$BENCH_MEM_RUNS" "ct_image=$CT_IMAGE" "elapsed_s=$elapsed")
+	if section network; then
+		kv+=("net_time=$BENCH_NET_TIME" "net_runs=$BENCH_NET_RUNS" "conn_time=$BENCH_CONN_TIME"
+			"conn_c=$BENCH_CONN_C" "start_runs=$BENCH_START_RUNS" "net_image=$NET_IMAGE"
+			"start_image=$START_IMAGE" "host_addr=$HOST_ADDR" "net_host=$NET_HOST"
+			"iperf3_version=$(iperf3 --version | head -n1)")
+		for v in "${TOOLS[@]}"; do
+			kv+=("$v.network=${NET_NOTES[$v]:-}")
+		done
+	fi
 	local key
 	for v in "${VARIANTS[@]}"; do
 		[[ -z ${MEM_NOTES[$v]:-} ]] || kv+=("$v.mem.processes=${MEM_NOTES[$v]}")
@@ -982,11 +1303,24 @@ report() {
 			printf '    %-15s %s\n' "$v" "$(breakeven_text "$b")"
 		done
 	fi
+	if section network; then
+		table 46 net_rows "${TOOLS[@]}"
+		printf '%s\n' "Gbit/s and connections/s: higher is better, so a ratio above 1 means rrun is faster; elsewhere below 1 does." \
+			"iperf3: $BENCH_NET_TIME s TCP, one stream, what the receiver got; container -> host: to iperf3 -s on $HOST_ADDR (as $NET_HOST);" \
+			"  host -> published port: iperf3 -c 127.0.0.1 to -p PORT:5201." \
+			"connections: each a GET of a 3-byte file from busybox httpd behind -p PORT:8080, read to the server's close; $BENCH_CONN_TIME s each." \
+			"extra start time: median with the default network - median with --network none, $BENCH_START_RUNS samples each." \
+			"  networks:"
+		for v in "${TOOLS[@]}"; do
+			printf '    %-15s %s\n' "$v" "${NET_NOTES[$v]:-}"
+		done
+	fi
 	printf '\n%s (storage driver %s)\n%s (storage driver %s)\n' \
 		"$rrun_version" "$rrun_driver" "$podman_version" "$podman_driver"
 	local what=
 	section images && what="$BENCH_RUNS pulls and $BENCH_IMAGES_RUNS images runs per tool"
 	section containers && what+="${what:+; }$BENCH_CT_RUNS samples of each container timing, $BENCH_SEQ_RUNS of $BENCH_SEQ run --rm in a row, $BENCH_MEM_RUNS memory rounds (1, then $BENCH_MEM_N running containers)"
+	section network && what+="${what:+; }$BENCH_NET_RUNS iperf3 test(s) each way, 1 connection-rate sample per concurrency, $BENCH_START_RUNS starts per network mode"
 	printf 'medians of %s; load average %s at start, %s at end; took %d s\n' \
 		"$what" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$elapsed"
 	printf '%s\n' "${kv[@]}" >"$BENCH_OUT"

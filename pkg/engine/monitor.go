@@ -97,17 +97,11 @@ func (m *monitor) run() error {
 		}
 	}
 	defer unmount()
-	att, err := e.connectNetworks(m.c)
-	if err != nil {
+	m.rootfs = rootfs
+	if err := m.prepare(); err != nil {
 		return err
 	}
 	defer e.disconnectNetworks(m.c)
-	if _, err := e.updateState(m.c.ID, func(s *State) { s.Networks, s.Ports = att.endpoints, att.ports }); err != nil {
-		return err
-	}
-	if m.spec, err = e.containerSpec(m.c, rootfs, att); err != nil {
-		return err
-	}
 	if lc := m.c.HostConfig.LogConfig; lc.Type != "none" {
 		dir, err := e.containerDir(m.c.ID)
 		if err != nil {
@@ -122,7 +116,6 @@ func (m *monitor) run() error {
 	if err != nil {
 		return fmt.Errorf("listening for attach: %w", err)
 	}
-	m.rootfs = rootfs
 	m.hub = newHub(m.c.Config)
 	m.hub.exec = m.execSession
 	go m.hub.serve(ln)
@@ -205,6 +198,28 @@ func (m *monitor) unmount() {
 	_, _ = m.e.Images.Containers().Unmount(m.c.ID, false)
 }
 
+// prepare connects the container's network and builds its spec, before
+// each of its runs: as with docker, a container's ports and addresses are
+// released when it exits, so that `stop` frees them at once, and taken
+// again when its restart policy brings it back.
+func (m *monitor) prepare() error {
+	att, err := m.e.connectNetworks(m.c)
+	if err != nil {
+		return err
+	}
+	if _, err := m.e.updateState(m.c.ID, func(s *State) { s.Networks, s.Ports = att.endpoints, att.ports }); err != nil {
+		m.e.disconnectNetworks(m.c)
+		return err
+	}
+	spec, err := m.e.containerSpec(m.c, m.rootfs, att)
+	if err != nil {
+		m.e.disconnectNetworks(m.c)
+		return err
+	}
+	m.spec = spec
+	return nil
+}
+
 // supervise runs the container, again and again as its restart policy
 // says, and returns the last exit code.
 func (m *monitor) supervise() (int, error) {
@@ -239,6 +254,9 @@ func (m *monitor) supervise() (int, error) {
 		if st, _ := m.e.loadState(m.c.ID); st != nil && st.ManualStop {
 			_, _ = m.e.updateState(m.c.ID, func(s *State) { s.Status = container.StateExited })
 			return code, nil
+		}
+		if err := m.prepare(); err != nil {
+			return 125, err
 		}
 	}
 }
@@ -303,11 +321,13 @@ func (m *monitor) runOnce() (int, error) {
 	m.refresh() // rename and update may have changed the record meanwhile
 	code := exitCode(ps)
 	pumps.wait(2 * time.Second)
+	m.e.disconnectNetworks(m.c) // before anyone is told it stopped
 	_, _ = m.e.updateState(m.c.ID, func(s *State) {
 		s.Status = container.StateExited
 		s.ExitCode = code
 		s.FinishedAt = time.Now().UTC()
 		s.Pid, s.PidStart = 0, 0
+		s.Networks, s.Ports = nil, nil
 	})
 	m.e.emit(containerEvent(events.ActionDie, m.c, "exitCode", strconv.Itoa(code)))
 	_ = st

@@ -162,6 +162,12 @@ func (e *Engine) spawnSupervisor() error {
 	cmd.Dir = "/"
 	cmd.Env = append(os.Environ(), envSupervisor+"="+string(opts))
 	cmd.ExtraFiles = []*os.File{readyW}
+	// Its warnings (and a crash, should one happen) go to a log beside
+	// its socket, as it has no terminal.
+	if logf, err := os.OpenFile(filepath.Join(e.opts.RunRoot, "supervisor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
+		defer logf.Close()
+		cmd.Stderr = logf
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
 	readyW.Close()

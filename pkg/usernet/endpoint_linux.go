@@ -88,7 +88,7 @@ func (ep *Endpoint) closePorts() {
 // Connect attaches the container whose network namespace is held at nsPath
 // to a network: a veth from the network's bridge, addresses, routes,
 // DNS records and published ports. On error nothing is left behind.
-func (in *Infra) Connect(nsPath string, cfg EndpointConfig) (ep *Endpoint, err error) {
+func (in *Infra) Connect(nsPath string, cfg EndpointConfig) (*Endpoint, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	key := endpointKey(cfg.ContainerID, cfg.Network.Index)
@@ -99,20 +99,30 @@ func (in *Infra) Connect(nsPath string, cfg EndpointConfig) (ep *Endpoint, err e
 	if err != nil {
 		return nil, err
 	}
-	ep = &Endpoint{cfg: cfg, Gateway: b.net.Gateway, Bits: b.net.Subnet.Bits()}
-	if ep.IP, err = allocate(b, b.net.Subnet, b.net.Gateway, cfg.IP); err != nil {
+	ep := &Endpoint{cfg: cfg, Gateway: b.net.Gateway, Bits: b.net.Subnet.Bits()}
+	if err := in.connect(nsPath, b, ep, key); err != nil {
+		in.release(b, ep)
 		return nil, err
 	}
+	in.endpoints[key] = ep
+	b.mu.Lock()
+	b.records[ep] = struct{}{}
+	b.mu.Unlock()
+	return ep, nil
+}
+
+// connect takes ep's addresses and makes its interfaces and ports; on
+// error, release undoes what was done.
+func (in *Infra) connect(nsPath string, b *bridge, ep *Endpoint, key string) (err error) {
+	cfg := ep.cfg
+	if ep.IP, err = allocate(b, b.net.Subnet, b.net.Gateway, cfg.IP); err != nil {
+		return err
+	}
 	b.used[ep.IP] = key
-	defer func() {
-		if err != nil {
-			in.release(b, ep)
-		}
-	}()
 	if b.net.Subnet6.IsValid() {
 		ep.Gateway6, ep.Bits6 = b.net.Gateway6, b.net.Subnet6.Bits()
 		if ep.IP6, err = allocate(b, b.net.Subnet6, b.net.Gateway6, cfg.IP6); err != nil {
-			return nil, err
+			return err
 		}
 		b.used[ep.IP6] = key
 	}
@@ -121,16 +131,9 @@ func (in *Infra) Connect(nsPath string, cfg EndpointConfig) (ep *Endpoint, err e
 		ep.MAC = MACFor(ep.IP)
 	}
 	if err := in.plumb(nsPath, b, ep); err != nil {
-		return nil, err
+		return err
 	}
-	if err := in.publish(b, ep); err != nil {
-		return nil, err
-	}
-	in.endpoints[key] = ep
-	b.mu.Lock()
-	b.records[ep] = struct{}{}
-	b.mu.Unlock()
-	return ep, nil
+	return in.publish(b, ep)
 }
 
 // allocate picks want, or the lowest free address of the subnet.
@@ -304,17 +307,18 @@ func (in *Infra) Disconnect(containerID string, index int) {
 	if !ok {
 		return
 	}
-	b := in.bridges[index]
-	if l, err := in.h.LinkByName(ep.HostIface); err == nil {
-		_ = in.h.LinkDel(l)
-	}
-	in.release(b, ep)
+	in.release(in.bridges[index], ep)
 	delete(in.endpoints, key)
 }
 
 // release frees what Connect took for ep; the caller holds in.mu.
 func (in *Infra) release(b *bridge, ep *Endpoint) {
 	ep.closePorts()
+	if ep.HostIface != "" {
+		if l, err := in.h.LinkByName(ep.HostIface); err == nil {
+			_ = in.h.LinkDel(l) // its peer in the container goes with it
+		}
+	}
 	for _, p := range ep.Ports {
 		for _, a := range ep.addrs() {
 			_ = in.h.RuleDel(portRule(b, a, p))

@@ -19,6 +19,12 @@ import (
 // rootless user lacks. So every such thread is locked and thrown away when
 // its goroutine ends (runtime.LockOSThread without Unlock).
 
+// The main thread must never be one of those threads: it cannot exit, and
+// /proc/self/ns/net shows its namespace, which libcontainer takes for the
+// process's own. Locking the main goroutine to it from the start keeps
+// every other goroutine off it.
+func init() { runtime.LockOSThread() }
+
 // NewNS creates a network namespace held at path.
 func NewNS(path string) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o600)

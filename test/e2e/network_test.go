@@ -73,12 +73,19 @@ func httpGet(t *testing.T, from netip.Addr, addr netip.AddrPort, path string) st
 	if err != nil {
 		t.Fatalf("reading from %s: %v", addr, err)
 	}
-	_, content, _ := strings.Cut(string(body), "\r\n\r\n")
+	// CGI headers end with a bare "\n\n".
+	_, content, _ := strings.Cut(strings.ReplaceAll(string(body), "\r\n", "\n"), "\n\n")
 	return strings.TrimSpace(content)
 }
 
-// containerInspect is the part of docker's inspect these tests read.
-type containerInspect struct {
+// remoteAddr is the client address the CGI script printed: busybox httpd
+// listens on IPv6 and shows IPv4 clients as [::ffff:a.b.c.d].
+func remoteAddr(s string) string {
+	return strings.TrimPrefix(strings.Trim(s, "[]"), "::ffff:")
+}
+
+// networkInspectView is the part of docker's inspect these tests read.
+type networkInspectView struct {
 	NetworkSettings struct {
 		Ports    map[string][]struct{ HostIp, HostPort string }
 		Networks map[string]struct {
@@ -88,9 +95,9 @@ type containerInspect struct {
 	}
 }
 
-func (e *env) inspectContainer(name string) containerInspect {
+func (e *env) inspectNetworking(name string) networkInspectView {
 	e.t.Helper()
-	var out []containerInspect
+	var out []networkInspectView
 	mustJSON(e.t, e.ok("inspect", name), &out)
 	return out[0]
 }
@@ -107,7 +114,7 @@ func TestNetworkDefaultBridge(t *testing.T) {
 	// Two running containers get different addresses; inspect shows them.
 	e.ok("run", "-d", "--name", "a", "alpine", "sleep", "100")
 	e.ok("run", "-d", "--name", "b", "alpine", "sleep", "100")
-	a, b := e.inspectContainer("a").NetworkSettings.Networks["bridge"], e.inspectContainer("b").NetworkSettings.Networks["bridge"]
+	a, b := e.inspectNetworking("a").NetworkSettings.Networks["bridge"], e.inspectNetworking("b").NetworkSettings.Networks["bridge"]
 	if a.IPAddress != "172.17.0.2" || b.IPAddress != "172.17.0.3" || a.Gateway != "172.17.0.1" || a.IPPrefixLen != 16 || a.MacAddress != "02:42:ac:11:00:02" {
 		t.Fatalf("inspect networks: a=%+v b=%+v", a, b)
 	}
@@ -179,7 +186,7 @@ func TestNetworkPublishedPorts(t *testing.T) {
 	e := newEnv(t)
 	v4, v6 := hostAddrs(t)
 	e.ok("run", "-d", "--name", "srv", "-p", "0:8080", "-p", "127.0.0.1::8080", "alpine", "sh", "-c", cgiServer)
-	ports := e.inspectContainer("srv").NetworkSettings.Ports["8080/tcp"]
+	ports := e.inspectNetworking("srv").NetworkSettings.Ports["8080/tcp"]
 	if len(ports) < 2 {
 		t.Fatalf("inspect Ports: %+v", ports)
 	}
@@ -204,14 +211,14 @@ func TestNetworkPublishedPorts(t *testing.T) {
 	}
 	// Source addresses: a client on the host's own address is seen as
 	// itself; a loopback client as the network's gateway (as docker's proxy).
-	if got := httpGet(t, v4, netip.AddrPortFrom(v4, all), "/cgi-bin/addr"); got != v4.String() {
+	if got := remoteAddr(httpGet(t, v4, netip.AddrPortFrom(v4, all), "/cgi-bin/addr")); got != v4.String() {
 		t.Fatalf("the container saw %q for a client at %s", got, v4)
 	}
-	if got := httpGet(t, netip.Addr{}, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), local), "/cgi-bin/addr"); got != "172.17.0.1" {
+	if got := remoteAddr(httpGet(t, netip.Addr{}, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), local), "/cgi-bin/addr")); got != "172.17.0.1" {
 		t.Fatalf("the container saw %q for a loopback client", got)
 	}
 	if v6.IsValid() {
-		if got := httpGet(t, v6, netip.AddrPortFrom(v6, all), "/cgi-bin/addr"); got != v6.String() {
+		if got := remoteAddr(httpGet(t, v6, netip.AddrPortFrom(v6, all), "/cgi-bin/addr")); got != v6.String() {
 			t.Fatalf("the container saw %q for an IPv6 client at %s", got, v6)
 		}
 	}
@@ -298,7 +305,7 @@ func TestNetworkUserDefined(t *testing.T) {
 	}
 	// Static addresses; networks are isolated from each other.
 	contains(t, e.ok("run", "--rm", "--network", "back", "--ip", "10.99.0.7", "alpine", "ip", "-o", "-4", "addr", "show", "eth0"), "inet 10.99.0.7/24")
-	srvIP := e.inspectContainer("srv").NetworkSettings.Networks["front"].IPAddress
+	srvIP := e.inspectNetworking("srv").NetworkSettings.Networks["front"].IPAddress
 	if r := e.rrun("run", "--rm", "--network", "back", "alpine", "wget", "-T", "2", "-qO-", "http://"+srvIP+":8080/"); r.code == 0 {
 		t.Fatalf("a container on another network reached %s: %s", srvIP, r)
 	}
@@ -336,7 +343,7 @@ func TestNetworkModes(t *testing.T) {
 	contains(t, e.ok("run", "--rm", "--network", "host", "alpine", "ip", "-o", "link"), "eth0")
 	// container:NAME shares the other's namespace and address.
 	e.ok("run", "-d", "--name", "first", "alpine", "sleep", "100")
-	ip := e.inspectContainer("first").NetworkSettings.Networks["bridge"].IPAddress
+	ip := e.inspectNetworking("first").NetworkSettings.Networks["bridge"].IPAddress
 	contains(t, e.ok("run", "--rm", "--network", "container:first", "alpine", "ip", "-o", "-4", "addr", "show", "eth0"), "inet "+ip+"/16")
 	contains(t, e.fails(125, "run", "--rm", "--network", "container:first", "-p", "80", "alpine", "true"), "conflicting options: port publishing and the container type network mode")
 }

@@ -33,10 +33,13 @@ import (
 // consumed here, before gVisor could answer it: the stack never claims a
 // destination is alive unless the host got a reply from it.
 
+// icmpIdleTimeout is how long an echo flow keeps its ping socket without
+// requests (a variable for tests).
+var icmpIdleTimeout = 30 * time.Second
+
 const (
-	icmpIdleTimeout = 30 * time.Second
-	maxICMPFlows    = 1024
-	echoHdrLen      = 8 // type, code, checksum, identifier, sequence
+	maxICMPFlows = 1024
+	echoHdrLen   = 8 // type, code, checksum, identifier, sequence
 )
 
 type pingKey struct {

@@ -269,7 +269,24 @@ func start(cfg Config) (*Stack, error) {
 		}
 	}
 
-	if err := ips.CreateNICWithOptions(nicID, link, stack.NICOptions{Name: "tap"}); err != nil {
+	// Handlers and everything they read are set up before the NIC exists:
+	// creating it starts the link's read loop.
+	s.addr4 = tcpip.AddrFrom4(cfg.Addr.Addr().As4())
+	if cfg.Addr6.IsValid() {
+		s.addr6 = tcpip.AddrFrom16(cfg.Addr6.Addr().As16())
+	}
+	s.icmp.init()
+	tcpFwd := tcp.NewForwarder(ips, 0, tcpMaxInFlight, s.handleTCP)
+	ips.SetTransportProtocolHandler(tcp.ProtocolNumber, tcpFwd.HandlePacket)
+	udpFwd := udp.NewForwarder(ips, s.handleUDP)
+	ips.SetTransportProtocolHandler(udp.ProtocolNumber, udpFwd.HandlePacket)
+	ips.SetTransportProtocolHandler(icmp.ProtocolNumber4, s.handleICMP4)
+	if cfg.Addr6.IsValid() {
+		ips.SetTransportProtocolHandler(icmp.ProtocolNumber6, s.handleICMP6)
+	}
+
+	// Disabled until configured: frames read meanwhile are dropped.
+	if err := ips.CreateNICWithOptions(nicID, link, stack.NICOptions{Name: "tap", Disabled: true}); err != nil {
 		return fail("creating NIC: %v", err)
 	}
 	// Promiscuous: accept packets for any destination address (the flows
@@ -282,7 +299,6 @@ func start(cfg Config) (*Stack, error) {
 		return fail("spoofing: %v", err)
 	}
 
-	s.addr4 = tcpip.AddrFrom4(cfg.Addr.Addr().As4())
 	if err := ips.AddProtocolAddress(nicID, tcpip.ProtocolAddress{
 		Protocol:          ipv4.ProtocolNumber,
 		AddressWithPrefix: tcpip.AddressWithPrefix{Address: s.addr4, PrefixLen: cfg.Addr.Bits()},
@@ -294,7 +310,6 @@ func start(cfg Config) (*Stack, error) {
 		{Destination: header.IPv4EmptySubnet, Gateway: tcpip.AddrFrom4(cfg.Peer.As4()), NIC: nicID},
 	}
 	if cfg.Addr6.IsValid() {
-		s.addr6 = tcpip.AddrFrom16(cfg.Addr6.Addr().As16())
 		if err := ips.AddProtocolAddress(nicID, tcpip.ProtocolAddress{
 			Protocol:          ipv6.ProtocolNumber,
 			AddressWithPrefix: tcpip.AddressWithPrefix{Address: s.addr6, PrefixLen: cfg.Addr6.Bits()},
@@ -308,15 +323,9 @@ func start(cfg Config) (*Stack, error) {
 	}
 	ips.SetRouteTable(routes)
 
-	tcpFwd := tcp.NewForwarder(ips, 0, tcpMaxInFlight, s.handleTCP)
-	ips.SetTransportProtocolHandler(tcp.ProtocolNumber, tcpFwd.HandlePacket)
-	udpFwd := udp.NewForwarder(ips, s.handleUDP)
-	ips.SetTransportProtocolHandler(udp.ProtocolNumber, udpFwd.HandlePacket)
-	ips.SetTransportProtocolHandler(icmp.ProtocolNumber4, s.handleICMP4)
-	if cfg.Addr6.IsValid() {
-		ips.SetTransportProtocolHandler(icmp.ProtocolNumber6, s.handleICMP6)
+	if err := ips.EnableNIC(nicID); err != nil {
+		return fail("enabling NIC: %v", err)
 	}
-	s.icmp.init()
 	return s, nil
 }
 
@@ -357,6 +366,18 @@ func (s *Stack) Close() error {
 		s.ipstack.Destroy()
 	})
 	return s.closeErr
+}
+
+// enter registers a goroutine that Close must wait for (call s.wg.Done when
+// it ends); it returns false if the stack is closing.
+func (s *Stack) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
 }
 
 // register adds a flow's teardown function; it returns nil if the stack is

@@ -82,8 +82,17 @@ func newTestNS(t *testing.T) *testNS {
 	if err := <-errc; err != nil {
 		t.Fatalf("unshare(CLONE_NEWNET): %v", err)
 	}
-	t.Cleanup(func() { close(ns.quit) })
+	t.Cleanup(ns.close)
 	return ns
+}
+
+// close ends the netns goroutine (and its thread); idempotent.
+func (ns *testNS) close() {
+	select {
+	case <-ns.quit:
+	default:
+		close(ns.quit)
+	}
 }
 
 // do runs f in the test netns and waits for it.
@@ -461,6 +470,29 @@ func TestTCPResetAndClose(t *testing.T) {
 		t.Fatalf("read after host reset: %v, want ECONNRESET", err)
 	}
 	c.Close()
+
+	// The container half-closes, the host keeps its side open, then the
+	// container resets: the flow must end and the host see the reset.
+	c, err = e.dial("tcp4", netip.AddrPortFrom(stackAddr.Addr(), port).String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc = <-accepted
+	c.(*net.TCPConn).CloseWrite()
+	hc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := hc.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("host read after container half-close: %d, %v; want EOF", n, err)
+	}
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close()
+	waitFor(t, "half-closed flow to end after reset", 5*time.Second, e.statsCond(func(s Stats) bool { return s.ActiveTCP == 0 }))
+	// The host side was reset (it already had the FIN, so reads say EOF;
+	// writes fail).
+	hc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if _, err := hc.Write([]byte("x")); !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("host write after container reset: %v, want EPIPE/ECONNRESET", err)
+	}
+	hc.Close()
 
 	// Close tears active flows down: the host side sees the end.
 	c, err = e.dial("tcp4", netip.AddrPortFrom(stackAddr.Addr(), port).String(), nil)
@@ -856,6 +888,12 @@ func setPingGroupRange(t *testing.T, val string) {
 		t.Skipf("cannot write %s: %v", path, err)
 	}
 	t.Cleanup(func() {
+		// Restore only if nobody else changed it meanwhile.
+		cur, _ := os.ReadFile(path)
+		if strings.Join(strings.Fields(string(cur)), " ") != strings.Join(strings.Fields(val), " ") {
+			t.Logf("%s changed by someone else to %q; not restoring %q", path, bytes.TrimSpace(cur), bytes.TrimSpace(orig))
+			return
+		}
 		if err := os.WriteFile(path, bytes.TrimSpace(orig), 0o644); err != nil {
 			t.Errorf("restoring %s: %v", path, err)
 		}
@@ -951,5 +989,108 @@ func TestStartValidation(t *testing.T) {
 	}
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); !errors.Is(err, unix.EBADF) {
 		t.Fatalf("fd still open after failed Start (err %v)", err)
+	}
+}
+
+func TestNoLeaks(t *testing.T) {
+	requireRoot(t)
+	defer func(d time.Duration) { icmpIdleTimeout = d }(icmpIdleTimeout)
+	icmpIdleTimeout = 200 * time.Millisecond
+	setPingGroupRange(t, fmt.Sprintf("%d %d", os.Getegid(), os.Getegid()))
+
+	base0 := runtime.NumGoroutine()
+	l := tcpEchoServer(t, "tcp4", "127.0.0.1:0")
+	u := udpEchoServer(t, "udp4", "127.0.0.1:0")
+	e := newEnv(t, envOpts{udpIdle: 200 * time.Millisecond})
+	p := e.newPinger(t, false)
+	time.Sleep(50 * time.Millisecond)
+	base1 := runtime.NumGoroutine()
+
+	// Some flows of each kind, run to completion.
+	for i := 0; i < 5; i++ {
+		c, err := e.dial("tcp4", netip.AddrPortFrom(stackAddr.Addr(), portOf(l.Addr())).String(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		echoRoundTrip(t, c, 64<<10)
+		c.Close()
+		uc, err := e.dial("udp4", netip.AddrPortFrom(foreignAddr, uint16(u.LocalAddr().(*net.UDPAddr).Port)).String(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uc.SetDeadline(time.Now().Add(5 * time.Second))
+		uc.Write([]byte("x"))
+		if _, err := uc.Read(make([]byte, 10)); err != nil {
+			t.Fatalf("udp: %v", err)
+		}
+		uc.Close()
+		if _, ok := p.ping(t, foreignAddr, uint16(i), []byte("leak?"), 2*time.Second); !ok {
+			t.Fatal("no echo reply")
+		}
+	}
+	// A connection the container resets right away (possibly while the
+	// handshake is still in progress): no flow may stay behind.
+	c, err := e.dial("tcp4", netip.AddrPortFrom(stackAddr.Addr(), portOf(l.Addr())).String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close()
+
+	waitFor(t, "all flows to end", 5*time.Second, e.statsCond(func(s Stats) bool {
+		return s.ActiveTCP == 0 && s.ActiveUDP == 0 && s.ActiveICMP == 0 &&
+			s.TotalTCP >= 5 && s.TotalUDP == 5 && s.TotalICMP >= 1
+	}))
+	waitFor(t, "flow goroutines to exit", 5*time.Second, func() bool { return runtime.NumGoroutine() <= base1 })
+
+	// Close releases everything the stack started.
+	if err := e.stack.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.ns.close()
+	l.Close()
+	u.Close()
+	waitFor(t, "stack goroutines to exit", 5*time.Second, func() bool { return runtime.NumGoroutine() <= base0 })
+}
+
+// TestCloseDuringDial closes the stack while a host dial is hanging (the
+// host listener's accept queue is full, so its SYNs go unanswered).
+func TestCloseDuringDial(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := unix.Getsockname(fd)
+	port := uint16(sa.(*unix.SockaddrInet4).Port)
+	// Fill the accept queue.
+	for i := 0; i < 2; i++ {
+		d := net.Dialer{Timeout: 200 * time.Millisecond}
+		if c, err := d.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			defer c.Close()
+		}
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.dial("tcp4", netip.AddrPortFrom(stackAddr.Addr(), port).String(), nil)
+		errc <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the stack is now dialling
+	start := time.Now()
+	if err := e.stack.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Close took %v with a dial in flight", d)
+	}
+	if err := <-errc; err == nil {
+		t.Fatal("dial through a closed stack succeeded")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -33,6 +34,11 @@ var relayBufPool = sync.Pool{New: func() any { b := make([]byte, relayBufSize); 
 // handleTCP runs (on its own goroutine, started by the tcp.Forwarder) for
 // every SYN that does not belong to an existing connection.
 func (s *Stack) handleTCP(r *tcp.ForwarderRequest) {
+	if !s.enter() {
+		r.Complete(false) // closing: just release the request
+		return
+	}
+	defer s.wg.Done()
 	id := r.ID()
 	src := netip.AddrPortFrom(toNetip(id.RemoteAddress), id.RemotePort)
 	dst := netip.AddrPortFrom(toNetip(id.LocalAddress), id.LocalPort)
@@ -79,7 +85,7 @@ func (s *Stack) handleTCP(r *tcp.ForwarderRequest) {
 	ep.SetSockOptInt(tcpip.KeepaliveCountOption, tcpKeepaliveCount)
 
 	gc := gonet.NewTCPConn(&wq, ep)
-	f := &tcpFlow{s: s, gc: gc, ep: ep, hc: hc}
+	f := &tcpFlow{s: s, gc: gc, ep: ep, hc: hc, h2cDone: make(chan struct{})}
 	fc := s.register(f.abort)
 	if fc == nil {
 		f.abort()
@@ -102,6 +108,8 @@ type tcpFlow struct {
 	ep tcpip.Endpoint
 	hc *net.TCPConn
 
+	h2cDone   chan struct{} // closed when hostToContainer has returned
+	h2cEOF    atomic.Bool   // the host sent EOF (set before the FIN goes to the container)
 	abortOnce sync.Once
 }
 
@@ -119,7 +127,11 @@ func (f *tcpFlow) abort() {
 // side aborts both.
 func (f *tcpFlow) relay(wq *waiter.Queue) {
 	done := make(chan bool, 1)
-	go func() { done <- f.hostToContainer() }()
+	go func() {
+		ok := f.hostToContainer()
+		close(f.h2cDone)
+		done <- ok
+	}()
 	ok1 := f.containerToHost(wq)
 	ok2 := <-done
 	if ok1 && ok2 {
@@ -148,7 +160,26 @@ func (f *tcpFlow) containerToHost(wq *waiter.Queue) bool {
 		case *tcpip.ErrClosedForReceive:
 			relayBufPool.Put(bp)
 			f.hc.CloseWrite()
-			return true
+			// The container half-closed. Keep watching its side while
+			// host->container is still open: if the container dies
+			// (reset, keepalive timeout) nothing else would notice until
+			// the host sends something.
+			for {
+				select {
+				case <-notify:
+				case <-f.h2cDone:
+					return true
+				}
+				if f.h2cEOF.Load() {
+					return true // the flow is finishing normally
+				}
+				if te, ok := f.ep.(*tcp.Endpoint); ok {
+					if st := te.EndpointState(); st == tcp.StateError || st == tcp.StateClose {
+						f.abort() // reset or keepalive timeout
+						return false
+					}
+				}
+			}
 		default:
 			relayBufPool.Put(bp)
 			f.abort()
@@ -200,6 +231,7 @@ func (f *tcpFlow) hostToContainer() bool {
 				relayBufPool.Put(bp)
 			}
 			if err == nil && n == 0 { // EOF
+				f.h2cEOF.Store(true)
 				f.gc.CloseWrite()
 				return true
 			}

@@ -113,7 +113,8 @@ func (e *BindError) Is(target error) bool {
 }
 
 // Listener is one published port: its host socket and the connections and
-// UDP sessions forwarded through it.
+// UDP sessions forwarded through it. Its methods are safe for concurrent
+// use; Close must not be called from the mapping's Source function.
 type Listener struct {
 	proto   Proto
 	target  netip.AddrPort

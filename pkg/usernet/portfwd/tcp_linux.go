@@ -57,8 +57,12 @@ func (l *Listener) serveTCP(tc *tcpConn) {
 		l.mu.Unlock()
 	}()
 
-	client := unmapAP(tc.client.RemoteAddr().(*net.TCPAddr).AddrPort())
-	c, err := l.dial(client)
+	ra, _ := tc.client.RemoteAddr().(*net.TCPAddr)
+	if ra == nil {
+		tc.client.Close()
+		return
+	}
+	c, err := l.dial(unmapAP(ra.AddrPort()))
 	if err != nil {
 		// Refused, unreachable or timed out: reset the client, as it
 		// would have been reset had it reached the container directly.
