@@ -158,7 +158,7 @@ func (e *Engine) currentState(id string) (*State, error) {
 	}
 	if processAlive(st.Pid, st.PidStart, st.BootID) {
 		// The container still runs but nobody watches it: say so.
-		st.Error = "rrun's monitor for this container died: its output is no longer logged and its exit will not be recorded"
+		st.Error = "rrun's monitor for this container died: its output is no longer logged and its exit will not be recorded; its published ports and outbound network are down until the next container start brings rrun's supervisor back"
 		return st, nil
 	}
 	st.Status = container.StateExited

@@ -4,13 +4,18 @@ package e2e
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -18,6 +23,34 @@ import (
 // cgiServer runs a busybox httpd in a detached container whose one CGI
 // script answers with the client address the container sees.
 const cgiServer = `mkdir -p /www/cgi-bin && printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "$REMOTE_ADDR"\n' > /www/cgi-bin/addr && chmod +x /www/cgi-bin/addr && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www`
+
+// echoServer builds test/e2e/echoserver, static, where the test user can
+// bind-mount it into containers, once per run.
+var echoServer = sync.OnceValues(func() (string, error) {
+	dir := filepath.Join(tuser.home, ".rrun-e2e")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "echoserver")
+	cmd := exec.Command("go", "build", "-o", bin, "./echoserver")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the echo server: %v\n%s", err, out)
+	}
+	return bin, os.Chmod(bin, 0o755)
+})
+
+// runEcho starts a detached container serving echoserver on port 7000
+// with the given extra run flags, and returns its name.
+func (e *env) runEcho(name string, flags ...string) {
+	e.t.Helper()
+	bin, err := echoServer()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	args := append([]string{"run", "-d", "--name", name, "-v", bin + ":/echoserver:ro"}, flags...)
+	e.ok(append(args, "alpine", "/echoserver", "7000")...)
+}
 
 // hostAddrs are the host's own global addresses, one per family, to
 // connect from: a client the container must see as itself.
@@ -49,33 +82,44 @@ func hostAddrs(t *testing.T) (v4, v6 netip.Addr) {
 }
 
 // httpGet fetches path from addr, optionally from a given local address.
+// It retries while the server is still starting: until then the forwarder
+// accepts and resets the connection, as docker's proxy does.
 func httpGet(t *testing.T, from netip.Addr, addr netip.AddrPort, path string) string {
 	t.Helper()
+	var body string
+	var err error
+	for i := 0; i < 50; i++ {
+		if body, err = tryHTTPGet(from, addr, path); err == nil {
+			return body
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("GET %s from %s: %v", path, addr, err)
+	return ""
+}
+
+func tryHTTPGet(from netip.Addr, addr netip.AddrPort, path string) (string, error) {
 	d := net.Dialer{Timeout: 5 * time.Second}
 	if from.IsValid() {
 		d.LocalAddr = &net.TCPAddr{IP: from.AsSlice()}
 	}
-	var conn net.Conn
-	var err error
-	for i := 0; i < 50; i++ { // httpd may still be starting
-		if conn, err = d.Dial("tcp", addr.String()); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	conn, err := d.Dial("tcp", addr.String())
 	if err != nil {
-		t.Fatalf("connecting to %s: %v", addr, err)
+		return "", err
 	}
 	defer conn.Close()
 	fmt.Fprintf(conn, "GET %s HTTP/1.0\r\n\r\n", path)
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	body, err := io.ReadAll(conn)
 	if err != nil {
-		t.Fatalf("reading from %s: %v", addr, err)
+		return "", err
+	}
+	if len(body) == 0 {
+		return "", errors.New("empty answer")
 	}
 	// CGI headers end with a bare "\n\n".
 	_, content, _ := strings.Cut(strings.ReplaceAll(string(body), "\r\n", "\n"), "\n\n")
-	return strings.TrimSpace(content)
+	return strings.TrimSpace(content), nil
 }
 
 // remoteAddr is the client address the CGI script printed: busybox httpd
@@ -228,24 +272,54 @@ func TestNetworkPublishedPorts(t *testing.T) {
 		t.Fatalf("a 127.0.0.1 binding answered on %s", v4)
 	}
 
-	// Many connections at once.
+	// A thousand connections at once, each echoing its own message, and
+	// UDP with the client's address kept.
+	e.runEcho("echo", "-p", "0:7000", "-p", "0:7000/udp")
+	echoPorts := e.inspectNetworking("echo").NetworkSettings.Ports
+	tcpPort, _ := strconv.Atoi(echoPorts["7000/tcp"][0].HostPort)
+	udpPort, _ := strconv.Atoi(echoPorts["7000/udp"][0].HostPort)
+	echoAddr := netip.AddrPortFrom(v4, uint16(tcpPort)).String()
+	waitFor(t, "the echo server", func() bool {
+		c, err := net.Dial("tcp", echoAddr)
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		return strings.HasPrefix(line, "peer ")
+	})
 	var wg sync.WaitGroup
-	errs := make(chan error, 200)
-	for i := 0; i < 200; i++ {
+	conns := make([]net.Conn, 1000)
+	for i := range conns {
+		c, err := net.DialTimeout("tcp", echoAddr, 10*time.Second)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	errs := make(chan error, len(conns))
+	for i, c := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := net.DialTimeout("tcp", netip.AddrPortFrom(v4, all).String(), 10*time.Second)
-			if err != nil {
-				errs <- err
-				return
+			_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+			r := bufio.NewReader(c)
+			peer, err := r.ReadString('\n')
+			if err == nil && !strings.HasPrefix(peer, "peer "+v4.String()+":") {
+				err = fmt.Errorf("the container saw %q", peer)
 			}
-			defer c.Close()
-			fmt.Fprintf(c, "GET / HTTP/1.0\r\n\r\n")
-			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-			b, err := io.ReadAll(c)
-			if err == nil && !strings.Contains(string(b), "hello") {
-				err = fmt.Errorf("answer %q", b)
+			msg := fmt.Sprintf("message %d\n", i)
+			if err == nil {
+				_, err = io.WriteString(c, msg)
+			}
+			var back string
+			if err == nil {
+				back, err = r.ReadString('\n')
+			}
+			if err == nil && back != msg {
+				err = fmt.Errorf("echo %q, want %q", back, msg)
 			}
 			if err != nil {
 				errs <- err
@@ -256,6 +330,23 @@ func TestNetworkPublishedPorts(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatalf("concurrent connection: %v", err)
+	}
+	uc, err := net.DialUDP("udp", &net.UDPAddr{IP: v4.AsSlice()}, &net.UDPAddr{IP: v4.AsSlice(), Port: udpPort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	buf := make([]byte, 1024)
+	var reply string
+	for i := 0; i < 20 && reply == ""; i++ {
+		_, _ = uc.Write([]byte("ping"))
+		_ = uc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		if n, err := uc.Read(buf); err == nil {
+			reply = string(buf[:n])
+		}
+	}
+	if want := fmt.Sprintf("peer %s\nping", uc.LocalAddr()); reply != want {
+		t.Fatalf("UDP echo = %q, want %q (the client's address and port kept)", reply, want)
 	}
 
 	// A port in use fails the start with docker's message and leaves the
@@ -346,4 +437,80 @@ func TestNetworkModes(t *testing.T) {
 	ip := e.inspectNetworking("first").NetworkSettings.Networks["bridge"].IPAddress
 	contains(t, e.ok("run", "--rm", "--network", "container:first", "alpine", "ip", "-o", "-4", "addr", "show", "eth0"), "inet "+ip+"/16")
 	contains(t, e.fails(125, "run", "--rm", "--network", "container:first", "-p", "80", "alpine", "true"), "conflicting options: port publishing and the container type network mode")
+}
+
+// Killing the supervisor (the process that holds the user-mode stack and
+// the port listeners) takes a running container's ports down; the next
+// container start brings a supervisor back, which publishes them again.
+func TestNetworkSupervisorKilled(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.ok("run", "-d", "--name", "srv", "-p", "0:8080", "alpine", "sh", "-c", cgiServer))
+	port, _ := strconv.Atoi(e.inspectNetworking("srv").NetworkSettings.Ports["8080/tcp"][0].HostPort)
+	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
+	if got := httpGet(t, netip.Addr{}, addr, "/"); got != "hello" {
+		t.Fatalf("GET / = %q", got)
+	}
+	_ = syscall.Kill(monitorPID(t, e, id), syscall.SIGKILL)
+	waitFor(t, "the port to close", func() bool {
+		c, err := net.DialTimeout("tcp", addr.String(), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	contains(t, e.ok("inspect", "-f", "{{.State.Status}}: {{.State.Error}}", "srv"), "running: rrun's monitor for this container died", "published ports and outbound network are down")
+	// A new container works, and srv's port is back, on the same host port.
+	contains(t, e.ok("run", "--rm", "alpine", "wget", "-qO-", "http://"+e.inspectNetworking("srv").NetworkSettings.Networks["bridge"].IPAddress+":8080/"), "hello")
+	if got := httpGet(t, netip.Addr{}, addr, "/"); got != "hello" {
+		t.Fatalf("GET / after recovery = %q", got)
+	}
+	// The new container did not take srv's address.
+	out := e.ok("run", "--rm", "alpine", "ip", "-o", "-4", "addr", "show", "eth0")
+	if strings.Contains(out, e.inspectNetworking("srv").NetworkSettings.Networks["bridge"].IPAddress+"/") {
+		t.Fatalf("a new container got the address of a running one: %s", out)
+	}
+}
+
+// A long transfer through a published port goes on while other commands
+// start and stop containers around it.
+func TestNetworkLongTransfer(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "-d", "--name", "sink", "-p", "0:9000", "alpine", "sh", "-c", "nc -l -p 9000 | wc -c > /tmp/count")
+	port, _ := strconv.Atoi(e.inspectNetworking("sink").NetworkSettings.Ports["9000/tcp"][0].HostPort)
+	var conn net.Conn
+	var err error
+	for i := 0; i < 50; i++ {
+		if conn, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 512 << 20
+	done := make(chan error, 1)
+	go func() {
+		chunk := make([]byte, 1<<20)
+		var err error
+		for sent := 0; sent < total && err == nil; sent += len(chunk) {
+			_, err = conn.Write(chunk)
+			time.Sleep(5 * time.Millisecond) // spread it over the commands below
+		}
+		conn.Close()
+		done <- err
+	}()
+	for i := 0; i < 3; i++ {
+		e.ok("run", "--rm", "alpine", "true")
+		e.ok("ps")
+		e.ok("run", "-d", "--name", fmt.Sprint("side", i), "-p", "0:80", "alpine", "sleep", "100")
+		e.ok("rm", "-f", fmt.Sprint("side", i))
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the transfer broke: %v", err)
+	}
+	e.ok("wait", "sink")
+	if got := strings.TrimSpace(e.ok("cp", "sink:/tmp/count", "-")); !strings.Contains(got, strconv.Itoa(total)) {
+		t.Fatalf("the container received %q bytes, want %d", got, total)
+	}
 }

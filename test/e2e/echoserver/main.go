@@ -1,0 +1,54 @@
+// Command echoserver is the end-to-end tests' server inside containers:
+// busybox has no UDP server and its httpd drops connections under load.
+// On each TCP connection and UDP datagram it first tells the client the
+// address it came from ("peer ADDR\n"), then echoes what it gets.
+//
+// Usage: echoserver PORT (TCP and UDP, all addresses).
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+)
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: echoserver PORT")
+		os.Exit(2)
+	}
+	addr := ":" + os.Args[1]
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			reply := append([]byte("peer "+from.String()+"\n"), buf[:n]...)
+			_, _ = pc.WriteTo(reply, from)
+		}
+	}()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			continue
+		}
+		go func() {
+			defer c.Close()
+			fmt.Fprintf(c, "peer %s\n", c.RemoteAddr())
+			_, _ = io.Copy(c, c)
+		}()
+	}
+}
