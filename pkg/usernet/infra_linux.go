@@ -33,7 +33,7 @@ type Infra struct {
 	nsPath  string
 	h       *netlink.Handle // bound to the infra namespace
 	sockets *SocketMaker
-	tap     *os.File
+	tapFD   int // handed to the stack, which owns and closes it
 	stack   *netstack.Stack
 
 	mu        sync.Mutex
@@ -63,7 +63,7 @@ func Start(cfg Config) (in *Infra, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	in = &Infra{cfg: cfg, nsPath: filepath.Join(dir, "infra"), bridges: map[int]*bridge{}, endpoints: map[string]*Endpoint{}}
+	in = &Infra{cfg: cfg, tapFD: -1, nsPath: filepath.Join(dir, "infra"), bridges: map[int]*bridge{}, endpoints: map[string]*Endpoint{}}
 	if !IsNS(in.nsPath) {
 		_ = RemoveNS(in.nsPath)
 		if err := NewNS(in.nsPath); err != nil {
@@ -82,7 +82,7 @@ func Start(cfg Config) (in *Infra, err error) {
 		return nil, err
 	}
 	in.stack, err = netstack.Start(netstack.Config{
-		FD:       int(in.tap.Fd()),
+		FD:       in.tapFD,
 		MTU:      MTU,
 		Addr:     netip.PrefixFrom(stackAddr, linkPrefix.Bits()),
 		Peer:     tapAddr,
@@ -125,7 +125,7 @@ func (in *Infra) setupNamespace() error {
 	if old, err := h.LinkByName(tapName); err == nil {
 		_ = h.LinkDel(old) // a persistent leftover; ours vanish with their fd
 	}
-	if in.tap, err = openTAP(tapName); err != nil {
+	if in.tapFD, err = openTAP(tapName); err != nil {
 		return err
 	}
 	tap, err := h.LinkByName(tapName)
@@ -161,19 +161,19 @@ func (in *Infra) setupNamespace() error {
 }
 
 // openTAP creates the TAP device in the current thread's namespace.
-func openTAP(name string) (*os.File, error) {
-	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+func openTAP(name string) (int, error) {
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("opening /dev/net/tun: %w (rootless networking needs it readable and writable by the user: chmod 0666 /dev/net/tun, or use --network host or none)", err)
+		return -1, fmt.Errorf("opening /dev/net/tun: %w (rootless networking needs it readable and writable by the user: chmod 0666 /dev/net/tun, or use --network host or none)", err)
 	}
 	var req [unix.IFNAMSIZ + 64]byte
 	copy(req[:], name)
 	*(*uint16)(unsafe.Pointer(&req[unix.IFNAMSIZ])) = unix.IFF_TAP | unix.IFF_NO_PI
 	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETIFF, uintptr(unsafe.Pointer(&req[0]))); errno != 0 {
 		unix.Close(fd)
-		return nil, fmt.Errorf("creating TAP device %s: %w", name, errno)
+		return -1, fmt.Errorf("creating TAP device %s: %w", name, errno)
 	}
-	return os.NewFile(uintptr(fd), "/dev/net/tun"), nil
+	return fd, nil
 }
 
 // Close stops the stack and the forwarders. The namespace, bridges and
@@ -189,9 +189,8 @@ func (in *Infra) Close() {
 	}
 	if in.stack != nil {
 		in.stack.Close()
-	}
-	if in.tap != nil {
-		in.tap.Close()
+	} else if in.tapFD >= 0 {
+		unix.Close(in.tapFD)
 	}
 	if in.sockets != nil {
 		in.sockets.Close()

@@ -156,16 +156,16 @@ func TestNetworkDefaultBridge(t *testing.T) {
 	contains(t, e.ok("run", "--rm", "alpine", "ip", "-o", "-4", "addr", "show", "eth0"), "inet 172.17.0.2/16")
 
 	// Two running containers get different addresses; inspect shows them.
-	e.ok("run", "-d", "--name", "a", "alpine", "sleep", "100")
-	e.ok("run", "-d", "--name", "b", "alpine", "sleep", "100")
-	a, b := e.inspectNetworking("a").NetworkSettings.Networks["bridge"], e.inspectNetworking("b").NetworkSettings.Networks["bridge"]
+	e.ok("run", "-d", "--name", "one", "alpine", "sleep", "100")
+	e.ok("run", "-d", "--name", "two", "alpine", "sleep", "100")
+	a, b := e.inspectNetworking("one").NetworkSettings.Networks["bridge"], e.inspectNetworking("two").NetworkSettings.Networks["bridge"]
 	if a.IPAddress != "172.17.0.2" || b.IPAddress != "172.17.0.3" || a.Gateway != "172.17.0.1" || a.IPPrefixLen != 16 || a.MacAddress != "02:42:ac:11:00:02" {
 		t.Fatalf("inspect networks: a=%+v b=%+v", a, b)
 	}
 	// Containers on one network reach each other (kernel bridge), by address.
-	contains(t, e.ok("exec", "a", "ping", "-c", "1", "-W", "2", b.IPAddress), "1 packets received")
+	contains(t, e.ok("exec", "one", "ping", "-c", "1", "-W", "2", b.IPAddress), "1 packets received")
 	// The default bridge, as docker's, does not resolve container names.
-	e.fails(1, "exec", "a", "nslookup", "b")
+	e.fails(1, "exec", "one", "nslookup", "two")
 }
 
 func TestNetworkOutboundToHost(t *testing.T) {
