@@ -87,10 +87,11 @@ BENCH_CONN_C=${BENCH_CONN_C:-8}
 BENCH_START_RUNS=${BENCH_START_RUNS:-20}
 
 TOOLS=(rrun podman)
-# The container figures compare three variants: rrun shares the host's
-# network for now, podman's default gives each container a slirp4netns
-# process, so podman is measured both ways. A variant is a tool name, or
-# podman-host (podman with --network host on create and run).
+# The container figures compare three variants: each tool with its default
+# network (rrun: a bridge behind the user-mode stack of its supervisor, no
+# process per container; podman: a slirp4netns process per container), and
+# podman with --network host, which sets up no network at all. A variant is
+# a tool name, or podman-host (podman with --network host on create and run).
 VARIANTS=(rrun podman podman-host)
 declare -A VARIANT_OPTS=([rrun]="" [podman]="" [podman-host]="--network host")
 CT_IMAGE=docker.io/library/busybox:latest
@@ -813,8 +814,9 @@ bench_iperf_out() {
 	as_user timeout $((BENCH_NET_TIME + 60)) iperf3 -s -1 -B "$HOST_ADDR" -p "$port" >/dev/null 2>&1 &
 	server=$!
 	wait_listen "$port" || die "the host's iperf3 server on $HOST_ADDR:$port did not start"
+	# iperf3 3.12 exits 0 on errors with -J: its report says.
 	if ! json=$(in_store "$tool" "$dir" run --rm "$NET_IMAGE" \
-		iperf3 -c "$NET_HOST" -p "$port" -t "$BENCH_NET_TIME" -J); then
+		iperf3 -c "$NET_HOST" -p "$port" -t "$BENCH_NET_TIME" -J) || [[ -n $(iperf_error "$json") ]]; then
 		for pid in $(listener_pids "$port"); do kill "$pid" 2>/dev/null || true; done
 		die "$tool: iperf3 -c $NET_HOST -p $port in a container failed: $(iperf_error "$json")"
 	fi
@@ -835,7 +837,7 @@ bench_iperf_in() {
 		die "$tool: run -d -p $port:5201 $NET_IMAGE iperf3 -s failed (store $dir)"
 	[[ -n ${NET_NOTES[$tool]:-} ]] || NET_NOTES[$tool]=$(net_port_info "$tool" "$dir" bench-iperf "$port")
 	for ((i = 0; i < 40; i++)); do
-		json=$(as_user iperf3 -c 127.0.0.1 -p "$port" -t "$BENCH_NET_TIME" -J) && break
+		json=$(as_user iperf3 -c 127.0.0.1 -p "$port" -t "$BENCH_NET_TIME" -J) && [[ -z $(iperf_error "$json") ]] && break
 		sleep 0.25
 	done
 	if ((i == 40)) || [[ -n $(iperf_error "$json") ]]; then
@@ -1284,7 +1286,7 @@ report() {
 	if section containers; then
 		table 41 ct_rows "${VARIANTS[@]}"
 		local n=$BENCH_MEM_N
-		printf '%s\n' "podman-host: podman with --network host (rrun shares the host's network too); podman: its default network (slirp4netns)." \
+		printf '%s\n' "rrun and podman: their default networks (rrun: bridge, podman: slirp4netns); podman-host: podman with --network host (no network set up)." \
 			"$BENCH_SEQ x run --rm: higher is better, so a ratio above 1 means rrun is faster; elsewhere below 1 does." \
 			"memory: 'run -d busybox sleep 1000' containers, each tool in a fresh store, measured with 1 and with N=$n running; the containers' own processes are never counted." \
 			"  marginal per container: rrun: (PSS of rrun-supervisor with $n running - with 1) / $((n - 1)), the supervisor started by the first container;" \

@@ -179,12 +179,14 @@ func (e *Engine) connectNetworks(c *Container) (*attachment, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A fresh namespace for every run: one left by a monitor that was
+	// killed still holds the old interfaces.
 	path := e.netnsPath(c.ID)
-	if !usernet.IsNS(path) {
-		_ = usernet.RemoveNS(path)
-		if err := usernet.NewNS(path); err != nil {
-			return nil, err
-		}
+	if err := usernet.RemoveNS(path); err != nil {
+		return nil, err
+	}
+	if err := usernet.NewNS(path); err != nil {
+		return nil, err
 	}
 	att := &attachment{nsPath: path, endpoints: map[string]*network.EndpointSettings{}, ports: network.PortMap{}}
 	for i, n := range nets {

@@ -169,16 +169,20 @@ type flowCloser struct{ close func() }
 // the stack from here on, also when Start fails (it is then closed).
 func Start(cfg Config) (*Stack, error) {
 	s, err := start(cfg)
-	if err != nil && s == nil && cfg.FD >= 0 {
-		// start closes the fd itself once the link endpoint wraps it.
-		unix.Close(cfg.FD)
-	}
 	if err != nil {
+		if s == nil || s.link == nil {
+			// The link endpoint never wrapped the fd; close it here.
+			if cfg.FD >= 0 {
+				unix.Close(cfg.FD)
+			}
+		}
 		return nil, err
 	}
 	return s, nil
 }
 
+// start does the work of Start. On failure after the link endpoint took the
+// fd, it closes the fd and returns the (unusable) Stack with s.link set.
 func start(cfg Config) (*Stack, error) {
 	if cfg.MTU == 0 {
 		cfg.MTU = DefaultMTU
