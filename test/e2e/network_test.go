@@ -272,83 +272,6 @@ func TestNetworkPublishedPorts(t *testing.T) {
 		t.Fatalf("a 127.0.0.1 binding answered on %s", v4)
 	}
 
-	// A thousand connections at once, each echoing its own message, and
-	// UDP with the client's address kept.
-	e.runEcho("echo", "-p", "0:7000", "-p", "0:7000/udp")
-	echoPorts := e.inspectNetworking("echo").NetworkSettings.Ports
-	tcpPort, _ := strconv.Atoi(echoPorts["7000/tcp"][0].HostPort)
-	udpPort, _ := strconv.Atoi(echoPorts["7000/udp"][0].HostPort)
-	echoAddr := netip.AddrPortFrom(v4, uint16(tcpPort)).String()
-	waitFor(t, "the echo server", func() bool {
-		c, err := net.Dial("tcp", echoAddr)
-		if err != nil {
-			return false
-		}
-		defer c.Close()
-		_ = c.SetReadDeadline(time.Now().Add(time.Second))
-		line, _ := bufio.NewReader(c).ReadString('\n')
-		return strings.HasPrefix(line, "peer ")
-	})
-	var wg sync.WaitGroup
-	conns := make([]net.Conn, 1000)
-	for i := range conns {
-		c, err := net.DialTimeout("tcp", echoAddr, 10*time.Second)
-		if err != nil {
-			t.Fatalf("connection %d: %v", i, err)
-		}
-		defer c.Close()
-		conns[i] = c
-	}
-	errs := make(chan error, len(conns))
-	for i, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-			r := bufio.NewReader(c)
-			peer, err := r.ReadString('\n')
-			if err == nil && !strings.HasPrefix(peer, "peer "+v4.String()+":") {
-				err = fmt.Errorf("the container saw %q", peer)
-			}
-			msg := fmt.Sprintf("message %d\n", i)
-			if err == nil {
-				_, err = io.WriteString(c, msg)
-			}
-			var back string
-			if err == nil {
-				back, err = r.ReadString('\n')
-			}
-			if err == nil && back != msg {
-				err = fmt.Errorf("echo %q, want %q", back, msg)
-			}
-			if err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("concurrent connection: %v", err)
-	}
-	uc, err := net.DialUDP("udp", &net.UDPAddr{IP: v4.AsSlice()}, &net.UDPAddr{IP: v4.AsSlice(), Port: udpPort})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer uc.Close()
-	buf := make([]byte, 1024)
-	var reply string
-	for i := 0; i < 20 && reply == ""; i++ {
-		_, _ = uc.Write([]byte("ping"))
-		_ = uc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		if n, err := uc.Read(buf); err == nil {
-			reply = string(buf[:n])
-		}
-	}
-	if want := fmt.Sprintf("peer %s\nping", uc.LocalAddr()); reply != want {
-		t.Fatalf("UDP echo = %q, want %q (the client's address and port kept)", reply, want)
-	}
-
 	// A port in use fails the start with docker's message and leaves the
 	// container stopped; the port is free again once srv stops.
 	msg := e.fails(125, "run", "-d", "--name", "clash", "-p", fmt.Sprintf("%d:8080", all), "alpine", "sleep", "100")
@@ -512,5 +435,172 @@ func TestNetworkLongTransfer(t *testing.T) {
 	e.ok("wait", "sink")
 	if got := strings.TrimSpace(e.ok("cp", "sink:/tmp/count", "-")); !strings.Contains(got, strconv.Itoa(total)) {
 		t.Fatalf("the container received %q bytes, want %d", got, total)
+	}
+}
+
+// TestNetworkPortConformance runs one suite of published-port checks for
+// each network a container can be on, in the spirit of rootlesskit's port
+// testsuite: TCP and UDP, IPv4 and IPv6 clients, the source address the
+// container sees, loopback clients, and many connections at once.
+func TestNetworkPortConformance(t *testing.T) {
+	v4, v6 := hostAddrs(t)
+	for _, mode := range []struct {
+		name    string
+		network []string // rrun network create arguments; none = the default bridge
+		gateway string
+	}{
+		{"bridge", nil, "172.17.0.1"},
+		{"user-defined", []string{"--subnet", "10.77.0.0/24"}, "10.77.0.1"},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			e := newEnv(t)
+			flags := []string{"-p", "0:7000", "-p", "0:7000/udp"}
+			if mode.network != nil {
+				e.ok(append(append([]string{"network", "create"}, mode.network...), "net")...)
+				flags = append(flags, "--network", "net")
+			}
+			e.runEcho("echo", flags...)
+			ports := e.inspectNetworking("echo").NetworkSettings.Ports
+			tcpPort, _ := strconv.Atoi(ports["7000/tcp"][0].HostPort)
+			udpPort, _ := strconv.Atoi(ports["7000/udp"][0].HostPort)
+			clients := []netip.Addr{v4, netip.MustParseAddr("127.0.0.1")}
+			if v6.IsValid() {
+				clients = append(clients, v6, netip.IPv6Loopback())
+			}
+			for _, client := range clients {
+				// The container sees the client itself, or for a loopback
+				// client the network's gateway, as docker's proxy shows it.
+				want := client.String()
+				if client.IsLoopback() {
+					want = mode.gateway
+					if client.Is6() {
+						want = "fd72:7275:6e00:" // the network's IPv6 gateway
+					}
+				}
+				if got := echoTCP(t, client, netip.AddrPortFrom(client, uint16(tcpPort))); !strings.HasPrefix(got, want) {
+					t.Errorf("TCP from %s: the container saw %s, want %s", client, got, want)
+				}
+				if got := echoUDP(t, client, netip.AddrPortFrom(client, uint16(udpPort))); !strings.HasPrefix(got, want) {
+					t.Errorf("UDP from %s: the container saw %s, want %s", client, got, want)
+				}
+			}
+			manyConnections(t, netip.AddrPortFrom(v4, uint16(tcpPort)), v4, 1000)
+		})
+	}
+}
+
+// echoTCP connects from client to the echo server at addr, checks the echo
+// and returns the address the container saw (unmapped, without the port).
+func echoTCP(t *testing.T, client netip.Addr, addr netip.AddrPort) string {
+	t.Helper()
+	var c net.Conn
+	var err error
+	for i := 0; i < 50; i++ {
+		if c, err = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: client.AsSlice()}, Timeout: 5 * time.Second}).Dial("tcp", addr.String()); err == nil {
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			var peer string
+			r := bufio.NewReader(c)
+			if peer, err = r.ReadString('\n'); err == nil {
+				fmt.Fprintln(c, "hello")
+				var back string
+				if back, err = r.ReadString('\n'); err == nil && back != "hello\n" {
+					err = fmt.Errorf("echo %q", back)
+				}
+				c.Close()
+				if err == nil {
+					return peerAddr(peer)
+				}
+			}
+			c.Close()
+		}
+		time.Sleep(100 * time.Millisecond) // the server may still be starting
+	}
+	t.Fatalf("TCP echo from %s to %s: %v", client, addr, err)
+	return ""
+}
+
+// echoUDP sends a datagram from client to the echo server at addr.
+func echoUDP(t *testing.T, client netip.Addr, addr netip.AddrPort) string {
+	t.Helper()
+	c, err := net.DialUDP("udp", &net.UDPAddr{IP: client.AsSlice()}, net.UDPAddrFromAddrPort(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 1024)
+	for i := 0; i < 20; i++ {
+		_, _ = c.Write([]byte("ping"))
+		_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		if n, err := c.Read(buf); err == nil {
+			peer, payload, _ := strings.Cut(string(buf[:n]), "\n")
+			if payload != "ping" {
+				t.Fatalf("UDP echo payload %q", payload)
+			}
+			// A client the container sees as itself keeps its port too.
+			local := c.LocalAddr().(*net.UDPAddr).AddrPort()
+			if !client.IsLoopback() && peer != "peer "+local.String() && peer != fmt.Sprintf("peer [::ffff:%s]:%d", local.Addr(), local.Port()) {
+				t.Errorf("UDP from %s: the container saw %s", local, peer)
+			}
+			return peerAddr(peer)
+		}
+	}
+	t.Fatalf("no UDP echo from %s to %s", client, addr)
+	return ""
+}
+
+// peerAddr turns the echo server's "peer ADDR:PORT" into the address.
+func peerAddr(line string) string {
+	ap, err := netip.ParseAddrPort(strings.TrimSpace(strings.TrimPrefix(line, "peer ")))
+	if err != nil {
+		return strings.TrimSpace(line)
+	}
+	return ap.Addr().Unmap().String()
+}
+
+// manyConnections holds n connections open at once through addr, then has
+// each echo its own message.
+func manyConnections(t *testing.T, addr netip.AddrPort, client netip.Addr, n int) {
+	t.Helper()
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		c, err := net.DialTimeout("tcp", addr.String(), 10*time.Second)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+			r := bufio.NewReader(c)
+			peer, err := r.ReadString('\n')
+			if err == nil && peerAddr(peer) != client.String() {
+				err = fmt.Errorf("the container saw %q", peer)
+			}
+			msg := fmt.Sprintf("message %d\n", i)
+			if err == nil {
+				_, err = io.WriteString(c, msg)
+			}
+			var back string
+			if err == nil {
+				back, err = r.ReadString('\n')
+			}
+			if err == nil && back != msg {
+				err = fmt.Errorf("echo %q, want %q", back, msg)
+			}
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("%d concurrent connections: %v", n, err)
 	}
 }
