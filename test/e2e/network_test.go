@@ -152,6 +152,10 @@ func TestNetworkDefaultBridge(t *testing.T) {
 		"ip -o addr show eth0; ip route; cat /etc/resolv.conf /etc/hosts; cat /sys/class/net/eth0/mtu")
 	contains(t, out, "inet 172.17.0.2/16", "inet6 fd72:7275:6e00:11::2/64", "default via 172.17.0.1 dev eth0",
 		"nameserver 172.17.0.1", "10.0.2.2\thost.docker.internal host.containers.internal", "172.17.0.2\tbox", "65520")
+	// --dns, --dns-search, --dns-option and --mac-address are docker's.
+	out = e.ok("run", "--rm", "--dns", "10.0.2.2", "--dns-search", "example.test", "--dns-option", "ndots:2",
+		"--mac-address", "02:42:ac:11:00:99", "alpine", "sh", "-c", "cat /etc/resolv.conf; cat /sys/class/net/eth0/address")
+	contains(t, out, "nameserver 10.0.2.2\nsearch example.test\noptions ndots:2\n", "02:42:ac:11:00:99")
 	// The address is free again once the container is gone.
 	contains(t, e.ok("run", "--rm", "alpine", "ip", "-o", "-4", "addr", "show", "eth0"), "inet 172.17.0.2/16")
 
@@ -198,6 +202,35 @@ func TestNetworkOutboundToHost(t *testing.T) {
 	if line := <-got; line != "hi" {
 		t.Fatalf("server got %q", line)
 	}
+	// UDP and ICMP echo through the stack too; an address that does not
+	// answer gets no made-up reply.
+	pc, err := net.ListenPacket("udp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	go func() {
+		buf := make([]byte, 1024)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = pc.WriteTo(append([]byte("udp:"), buf[:n]...), from)
+		}
+	}()
+	bin, err := echoServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	udpTarget := fmt.Sprintf("host.docker.internal:%d", pc.LocalAddr().(*net.UDPAddr).Port)
+	contains(t, e.ok("run", "--rm", "-v", bin+":/echoserver:ro", "alpine", "/echoserver", "udp", udpTarget, "hi"), "udp:hi")
+	v4, _ := hostAddrs(t)
+	contains(t, e.ok("run", "--rm", "alpine", "ping", "-c", "1", "-W", "2", v4.String()), "1 packets received")
+	if r := e.rrun("run", "--rm", "alpine", "ping", "-c", "1", "-W", "1", "192.0.2.254"); r.code != 1 || !strings.Contains(r.stdout, "0 packets received") {
+		t.Fatalf("ping to an address nobody has: %s", r)
+	}
+
 	// The host's loopback is not reachable unless the network allows it.
 	lo, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -333,6 +366,18 @@ func TestNetworkUserDefined(t *testing.T) {
 	if r := e.rrun("exec", "roamer", "wget", "-T", "2", "-qO-", "http://"+srvIP+":8080/"); r.code == 0 {
 		t.Fatalf("still reached front after disconnect: %s", r)
 	}
+
+	// An internal network has no way out, but its containers still
+	// reach and resolve each other.
+	e.ok("network", "create", "--internal", "island")
+	e.ok("run", "-d", "--name", "islander", "--network", "island", "alpine", "sh", "-c", cgiServer)
+	contains(t, e.ok("run", "--rm", "--network", "island", "alpine", "wget", "-qO-", "http://islander:8080/"), "hello")
+	v4, _ := hostAddrs(t)
+	if r := e.rrun("run", "--rm", "--network", "island", "alpine", "ping", "-c", "1", "-W", "1", v4.String()); r.code == 0 {
+		t.Fatalf("a container on an internal network reached the host: %s", r)
+	}
+	e.ok("rm", "-f", "islander")
+	e.ok("network", "rm", "island")
 
 	// In use: not removed; removed once free; prune takes unused ones.
 	contains(t, e.fails(1, "network", "rm", "front"), "has active endpoints")

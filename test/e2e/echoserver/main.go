@@ -3,7 +3,9 @@
 // On each TCP connection and UDP datagram it first tells the client the
 // address it came from ("peer ADDR\n"), then echoes what it gets.
 //
-// Usage: echoserver PORT (TCP and UDP, all addresses).
+// Usage: echoserver PORT (TCP and UDP, all addresses), or
+// echoserver udp ADDR:PORT MESSAGE, which sends one datagram and prints
+// the answer (busybox's nc has no UDP mode).
 package main
 
 import (
@@ -11,9 +13,13 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "udp" {
+		os.Exit(udpClient(os.Args[2], os.Args[3]))
+	}
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: echoserver PORT")
 		os.Exit(2)
@@ -51,4 +57,24 @@ func main() {
 			_, _ = io.Copy(c, c)
 		}()
 	}
+}
+
+func udpClient(addr, msg string) int {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer c.Close()
+	buf := make([]byte, 65536)
+	for i := 0; i < 10; i++ {
+		_, _ = c.Write([]byte(msg))
+		_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		if n, err := c.Read(buf); err == nil {
+			fmt.Println(string(buf[:n]))
+			return 0
+		}
+	}
+	fmt.Fprintln(os.Stderr, "no answer from", addr)
+	return 1
 }
