@@ -38,6 +38,7 @@ func (in *Infra) ensureBridge(n Network) (*bridge, error) {
 			in.dropBridge(b)
 		} else {
 			b.net = n
+			in.publishNetworks()
 			return b, nil
 		}
 	}
@@ -65,6 +66,7 @@ func (in *Infra) ensureBridge(n Network) (*bridge, error) {
 		return nil, fmt.Errorf("network %s: DNS server: %w", n.Name, err)
 	}
 	in.bridges[n.Index] = b
+	in.publishNetworks()
 	return b, nil
 }
 
@@ -139,6 +141,7 @@ func (in *Infra) dropBridge(b *bridge) {
 	}
 	_ = in.h.LinkDel(b.link) // takes its routes along
 	delete(in.bridges, b.net.Index)
+	in.publishNetworks()
 }
 
 // RemoveNetwork tears down a network's bridge once no endpoint uses it.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/vishvananda/netlink"
@@ -39,6 +40,7 @@ type Infra struct {
 	mu        sync.Mutex
 	bridges   map[int]*bridge     // by Network.Index
 	endpoints map[string]*Endpoint // by endpointKey
+	networks  atomic.Pointer[[]Network]
 }
 
 const (
@@ -81,8 +83,11 @@ func Start(cfg Config) (in *Infra, err error) {
 	if in.sockets, err = NewSocketMaker(in.nsPath); err != nil {
 		return nil, err
 	}
+	fd := in.tapFD
+	in.tapFD = -1 // the stack owns it now, even if it fails to start
 	in.stack, err = netstack.Start(netstack.Config{
-		FD:       in.tapFD,
+		FD:       fd,
+		VnetHdr:  true,
 		MTU:      MTU,
 		Addr:     netip.PrefixFrom(stackAddr, linkPrefix.Bits()),
 		Peer:     tapAddr,
@@ -168,7 +173,9 @@ func openTAP(name string) (int, error) {
 	}
 	var req [unix.IFNAMSIZ + 64]byte
 	copy(req[:], name)
-	*(*uint16)(unsafe.Pointer(&req[unix.IFNAMSIZ])) = unix.IFF_TAP | unix.IFF_NO_PI
+	// The virtio-net header lets the kernel and the stack pass checksum
+	// work and TCP super-segments to each other (netstack.Config.VnetHdr).
+	*(*uint16)(unsafe.Pointer(&req[unix.IFNAMSIZ])) = unix.IFF_TAP | unix.IFF_NO_PI | unix.IFF_VNET_HDR
 	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETIFF, uintptr(unsafe.Pointer(&req[0]))); errno != 0 {
 		unix.Close(fd)
 		return -1, fmt.Errorf("creating TAP device %s: %w", name, errno)
@@ -179,6 +186,13 @@ func openTAP(name string) (int, error) {
 // Close stops the stack and the forwarders. The namespace, bridges and
 // containers' interfaces stay, for the next supervisor to adopt.
 func (in *Infra) Close() {
+	// The stack first, and without in.mu: it waits for flows being
+	// decided by outbound.
+	if in.stack != nil {
+		in.stack.Close()
+	} else if in.tapFD >= 0 {
+		unix.Close(in.tapFD)
+	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for _, ep := range in.endpoints {
@@ -186,11 +200,6 @@ func (in *Infra) Close() {
 	}
 	for _, b := range in.bridges {
 		b.closeDNS()
-	}
-	if in.stack != nil {
-		in.stack.Close()
-	} else if in.tapFD >= 0 {
-		unix.Close(in.tapFD)
 	}
 	if in.sockets != nil {
 		in.sockets.Close()
@@ -204,39 +213,53 @@ func (in *Infra) Close() {
 // gateway means the host (its loopback only where the network allows),
 // container and link subnets are never left through the stack (that is
 // how networks stay apart), and the rest goes where it was addressed.
+//
+// It runs on the stack's packet path (for UDP and ICMP), so it reads a
+// snapshot of the networks instead of waiting for in.mu.
 func (in *Infra) outbound(proto netstack.Proto, src, dst netip.AddrPort) (netip.AddrPort, error) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	from := in.bridgeOf(src.Addr())
+	nets := in.networks.Load()
+	if nets == nil {
+		return netip.AddrPort{}, errors.New("no networks yet")
+	}
+	from := networkOf(*nets, src.Addr())
 	if from == nil {
 		return netip.AddrPort{}, fmt.Errorf("%s is not a container address", src.Addr())
 	}
-	if from.net.Internal {
-		return netip.AddrPort{}, fmt.Errorf("network %s is internal", from.net.Name)
+	if from.Internal {
+		return netip.AddrPort{}, fmt.Errorf("network %s is internal", from.Name)
 	}
 	a := dst.Addr().Unmap()
 	if a == stackAddr || a == stackAddr6 {
-		host, err := hostAddress(a.Is4(), from.net.AllowHostLoopback)
+		host, err := hostAddress(a.Is4(), from.AllowHostLoopback)
 		if err != nil {
 			return netip.AddrPort{}, err
 		}
 		return netip.AddrPortFrom(host, dst.Port()), nil
 	}
-	if a.IsLoopback() || a.IsUnspecified() || a.IsMulticast() || linkPrefix.Contains(a) || linkPrefix6.Contains(a) || in.bridgeOf(a) != nil {
+	if a.IsLoopback() || a.IsUnspecified() || a.IsMulticast() || linkPrefix.Contains(a) || linkPrefix6.Contains(a) || networkOf(*nets, a) != nil {
 		return netip.AddrPort{}, fmt.Errorf("%s is not reachable through the stack", a)
 	}
 	return dst, nil
 }
 
-// bridgeOf is the bridge whose subnet holds a; the caller holds in.mu.
-func (in *Infra) bridgeOf(a netip.Addr) *bridge {
+// networkOf is the network whose subnet holds a.
+func networkOf(nets []Network, a netip.Addr) *Network {
 	a = a.Unmap()
-	for _, b := range in.bridges {
-		if b.net.Subnet.Contains(a) || (b.net.Subnet6.IsValid() && b.net.Subnet6.Contains(a)) {
-			return b
+	for i := range nets {
+		if nets[i].Subnet.Contains(a) || (nets[i].Subnet6.IsValid() && nets[i].Subnet6.Contains(a)) {
+			return &nets[i]
 		}
 	}
 	return nil
+}
+
+// publishNetworks refreshes outbound's snapshot; the caller holds in.mu.
+func (in *Infra) publishNetworks() {
+	nets := make([]Network, 0, len(in.bridges))
+	for _, b := range in.bridges {
+		nets = append(nets, b.net)
+	}
+	in.networks.Store(&nets)
 }
 
 // hostAddress is where the host gateway leads: the host's loopback when

@@ -12,12 +12,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
+	"golang.org/x/sys/unix"
 )
 
 // cgiServer runs a busybox httpd in a detached container whose one CGI
@@ -201,6 +205,11 @@ func TestNetworkOutboundToHost(t *testing.T) {
 	contains(t, out, "echo:hi")
 	if line := <-got; line != "hi" {
 		t.Fatalf("server got %q", line)
+	}
+	// And over IPv6, to the host gateway's IPv6 address.
+	if _, v6 := hostAddrs(t); v6.IsValid() {
+		contains(t, e.ok("run", "--rm", "alpine", "sh", "-c", fmt.Sprintf("echo hi6 | nc fd72:7275:6e00:2::2 %d", port)), "echo:hi6")
+		<-got
 	}
 	// UDP and ICMP echo through the stack too; an address that does not
 	// answer gets no made-up reply.
@@ -648,4 +657,58 @@ func manyConnections(t *testing.T, addr netip.AddrPort, client netip.Addr, n int
 	for err := range errs {
 		t.Fatalf("%d concurrent connections: %v", n, err)
 	}
+}
+
+// The DNS server of a network forwards to the host's resolvers from the
+// host's namespace, so a loopback resolver (systemd-resolved's 127.0.0.53)
+// works. The test gives rrun a resolv.conf that says so, in a mount
+// namespace of its own, and serves DNS on 127.0.0.53 itself.
+func TestNetworkDNSLoopbackResolver(t *testing.T) {
+	if !tuser.asRoot {
+		t.Skip("needs root to give rrun another /etc/resolv.conf; CI runs as root")
+	}
+	srv := &dns.Server{Addr: "127.0.0.53:53", Net: "udp", Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		switch {
+		case len(q.Question) != 1 || q.Question[0].Name != "upstream.test.":
+			m.Rcode = dns.RcodeNameError
+		case q.Question[0].Qtype == dns.TypeA:
+			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: "upstream.test.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.ParseIP("192.0.2.123")})
+		} // other types: no data
+		_ = w.WriteMsg(m)
+	})}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go func() { _ = srv.ListenAndServe() }()
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the test's DNS server on 127.0.0.53:53 did not start")
+	}
+	defer srv.Shutdown()
+
+	conf := filepath.Join(t.TempDir(), "resolv.conf")
+	if err := os.WriteFile(conf, []byte("nameserver 127.0.0.53\nsearch corp.test\noptions edns0 trust-ad\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Every rrun process of this test starts from this thread, in a mount
+	// namespace where /etc/resolv.conf is that file. The thread is never
+	// unlocked: it dies with the test.
+	runtime.LockOSThread()
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(conf, "/etc/resolv.conf", "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	out := e.ok("run", "--rm", "alpine", "sh", "-c", "cat /etc/resolv.conf; nslookup upstream.test")
+	contains(t, out, "nameserver 172.17.0.1\nsearch corp.test\noptions edns0 trust-ad\n", "Address: 192.0.2.123")
+	// On a user-defined network too, where container names come first.
+	e.ok("network", "create", "app")
+	contains(t, e.ok("run", "--rm", "--network", "app", "alpine", "nslookup", "upstream.test"), "Address: 192.0.2.123")
 }

@@ -56,18 +56,6 @@ type icmpState struct {
 
 func (st *icmpState) init() { st.flows = make(map[pingKey]*pingFlow) }
 
-func (st *icmpState) closeAll() {
-	st.mu.Lock()
-	flows := make([]*pingFlow, 0, len(st.flows))
-	for _, f := range st.flows {
-		flows = append(flows, f)
-	}
-	st.mu.Unlock()
-	for _, f := range flows {
-		f.close()
-	}
-}
-
 // pingFlow is one echo flow with its host ping socket.
 type pingFlow struct {
 	s    *Stack

@@ -17,9 +17,14 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
-// stackMAC is the MAC address of the stack's end of the TAP. It is fixed (a
+// MACAddress is the MAC address of the stack's end of the TAP. It is fixed (a
 // locally administered unicast address) so that a restarted stack is reached
-// at once even if the infra netns still has the old neighbour entry cached.
+// at once even if the infra netns still has the old neighbour entry cached;
+// the infra netns may also pin it with a permanent neighbour entry for
+// 10.0.2.2 to skip ARP/NDP.
+const MACAddress = "02:72:72:75:6e:02"
+
+// stackMAC is MACAddress in gVisor's representation.
 var stackMAC = tcpip.LinkAddress("\x02\x72\x72\x75\x6e\x02")
 
 // virtio-net header (include/uapi/linux/virtio_net.h), used with IFF_VNET_HDR.
@@ -309,7 +314,9 @@ func encodeVirtioNetHdr(b []byte, pkt *stack.PacketBuffer) {
 
 // readLoop reads frames until the fd is closed and hands them to gVisor.
 // Nothing a frame contains can stop it: runts are counted and dropped,
-// everything else is validated by gVisor.
+// everything else is validated by gVisor. Frames are accepted whatever their
+// destination MAC: the TAP has exactly two ends, so whatever the infra netns
+// sends on it is for us (e.g. still addressed to a previous stack's MAC).
 func (l *tapLink) readLoop(d stack.NetworkDispatcher) {
 	defer l.wg.Done()
 	var (

@@ -56,7 +56,9 @@ type Config struct {
 	// 0 means DefaultMTU (65520). Frames are at most MTU+14 bytes.
 	MTU uint32
 	// Addr is the stack's own address on the link and the link's prefix,
-	// e.g. 10.0.2.2/24. Required, IPv4.
+	// e.g. 10.0.2.2/24. Required, IPv4. In promiscuous mode the stack also
+	// answers ARP (and NDP) for the other addresses of the prefix, so flows to
+	// e.g. 10.0.2.3 reach Outbound like any other destination.
 	Addr netip.Prefix
 	// Peer is the infra netns end of the link (the next hop towards every
 	// container address), e.g. 10.0.2.100. Required, IPv4.
@@ -73,17 +75,21 @@ type Config struct {
 	// own IP) or an error to refuse the flow (TCP: RST; UDP: ICMP port
 	// unreachable; ICMP echo: dropped). src is the container's address as seen
 	// on the link (for traffic from the infra netns itself that is Peer).
-	// Called once per flow, concurrently from many goroutines. For UDP and
-	// ICMP it runs on the packet path, so it must be quick (no blocking I/O).
-	// Required.
+	// Called once per flow (a refused UDP or ICMP flow is asked again on its
+	// next packet), concurrently from many goroutines. For UDP and ICMP it
+	// runs on the packet path, so it must be quick (no blocking I/O); Close
+	// waits for calls in progress. Required.
 	Outbound func(proto Proto, src, dst netip.AddrPort) (netip.AddrPort, error)
-	// Logf, if set, receives debug and warning messages (one line each, no
-	// trailing newline needed).
+	// Logf, if set, receives debug and warning messages (one line each,
+	// without trailing newline), concurrently from many goroutines.
 	Logf func(format string, args ...any)
-	// VnetHdr says the TAP was opened with IFF_VNET_HDR. The stack then
-	// enables checksum and TCP segmentation offload on the TAP (TUNSETOFFLOAD)
-	// and exchanges virtio-net headers with the kernel, which spares computing
-	// and verifying TCP/UDP checksums in software in both directions.
+	// VnetHdr says the TAP was opened with IFF_VNET_HDR (recommended). The
+	// stack then enables checksum and TCP segmentation offload on the TAP
+	// (TUNSETOFFLOAD) and exchanges virtio-net headers with the kernel: no
+	// TCP/UDP checksums are computed or verified in software, and TCP moves
+	// as 64 KiB super-segments in both directions even when the containers'
+	// path MTU is small (e.g. 1500-byte bridges), instead of one frame per
+	// MSS. It must match how the TAP was opened (checked with TUNGETIFF).
 	VnetHdr bool
 	// UDPIdleTimeout is how long a UDP flow may be idle before it is dropped.
 	// 0 means DefaultUDPIdleTimeout (60s). Flows to port 53 use at most 10s.
@@ -146,8 +152,7 @@ type Stack struct {
 	flows  map[*flowCloser]struct{}
 	wg     sync.WaitGroup // flow goroutines
 
-	udpFlows atomic.Int64
-	udpIdle  time.Duration
+	udpIdle time.Duration
 
 	icmp icmpState
 
@@ -347,8 +352,9 @@ const (
 func ptr[T any](v T) *T { return &v }
 
 // Close stops the stack: it closes the host sockets of all active flows,
-// stops gVisor, waits for the goroutines and closes the TAP fd. It is safe to
-// call more than once.
+// stops gVisor, waits for its goroutines and closes the TAP fd. It is safe to
+// call more than once. It waits for Outbound calls in progress, so it must
+// not be called while holding a lock that Outbound takes.
 func (s *Stack) Close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
@@ -362,7 +368,6 @@ func (s *Stack) Close() error {
 		for _, f := range flows {
 			f.close()
 		}
-		s.icmp.closeAll()
 		s.ipstack.Close()
 		s.wg.Wait()
 		s.closeErr = s.link.close()

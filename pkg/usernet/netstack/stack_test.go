@@ -1160,3 +1160,16 @@ func TestCloseDuringDial(t *testing.T) {
 		t.Fatal("dial through a closed stack succeeded")
 	}
 }
+
+func TestMACAddress(t *testing.T) {
+	hw, err := net.ParseMAC(MACAddress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(hw) != string(stackMAC) {
+		t.Fatalf("MACAddress %s != stackMAC %v", MACAddress, stackMAC)
+	}
+	if hw[0]&1 != 0 || hw[0]&2 == 0 {
+		t.Fatalf("%s must be a locally administered unicast address", MACAddress)
+	}
+}

@@ -30,7 +30,7 @@ func (s *Stack) handleUDP(r *udp.ForwarderRequest) bool {
 	if !s.unicastDst(dst.Addr()) {
 		return true // broadcast/multicast: not a flow, drop silently
 	}
-	if s.udpFlows.Load() >= maxUDPFlows {
+	if s.st.activeUDP.Load() >= maxUDPFlows {
 		s.st.limitDrops.Add(1)
 		return true
 	}
@@ -63,7 +63,6 @@ func (s *Stack) handleUDP(r *udp.ForwarderRequest) bool {
 		f.close()
 		return true
 	}
-	s.udpFlows.Add(1)
 	s.st.totalUDP.Add(1)
 	s.st.activeUDP.Add(1)
 	s.wg.Add(1)
@@ -74,7 +73,6 @@ func (s *Stack) handleUDP(r *udp.ForwarderRequest) bool {
 	go func() {
 		f.hostToContainer()
 		f.close()
-		s.udpFlows.Add(-1)
 		s.st.activeUDP.Add(-1)
 		s.unregister(fc)
 	}()
