@@ -297,8 +297,10 @@ func (in *Infra) sourceFor(b *bridge) func(client, target netip.AddrPort) netip.
 	}
 }
 
-// Disconnect detaches a container from a network and releases its ports
-// and addresses. Unknown endpoints are not an error.
+// Disconnect detaches a container from a network. Its ports, routing
+// rules and DNS names go at once; its veth is deleted in the background,
+// as the kernel takes tens of milliseconds over it, and its addresses are
+// free once the veth is gone. Unknown endpoints are not an error.
 func (in *Infra) Disconnect(containerID string, index int) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -307,32 +309,61 @@ func (in *Infra) Disconnect(containerID string, index int) {
 	if !ok {
 		return
 	}
-	in.release(in.bridges[index], ep)
 	delete(in.endpoints, key)
+	b := in.bridges[index]
+	in.unpublish(b, ep)
+	in.pending.Add(1)
+	go func() {
+		defer in.pending.Done()
+		in.deleteVeth(ep)
+		in.mu.Lock()
+		in.freeAddrs(b, ep)
+		in.mu.Unlock()
+	}()
 }
 
-// release frees what Connect took for ep; the caller holds in.mu.
+// release undoes a Connect that failed half-way; the caller holds in.mu.
 func (in *Infra) release(b *bridge, ep *Endpoint) {
+	in.unpublish(b, ep)
+	in.deleteVeth(ep)
+	in.freeAddrs(b, ep)
+}
+
+// unpublish closes ep's ports and forgets its names; the caller holds in.mu.
+func (in *Infra) unpublish(b *bridge, ep *Endpoint) {
 	ep.closePorts()
-	if ep.HostIface != "" {
-		if l, err := in.h.LinkByName(ep.HostIface); err == nil {
-			_ = in.h.LinkDel(l) // its peer in the container goes with it
-		}
+	if b == nil {
+		return
 	}
 	for _, p := range ep.Ports {
 		for _, a := range ep.addrs() {
 			_ = in.h.RuleDel(portRule(b, a, p))
 		}
 	}
-	if b == nil {
-		return
-	}
 	b.mu.Lock()
 	delete(b.records, ep)
 	b.mu.Unlock()
-	delete(b.used, ep.IP)
-	if ep.IP6.IsValid() {
-		delete(b.used, ep.IP6)
+}
+
+// deleteVeth removes ep's veth pair (its peer in the container goes too).
+func (in *Infra) deleteVeth(ep *Endpoint) {
+	if ep.HostIface == "" {
+		return
+	}
+	if l, err := in.h.LinkByName(ep.HostIface); err == nil {
+		_ = in.h.LinkDel(l)
+	}
+}
+
+// freeAddrs returns ep's addresses to the pool; the caller holds in.mu.
+func (in *Infra) freeAddrs(b *bridge, ep *Endpoint) {
+	if b == nil {
+		return
+	}
+	for _, a := range ep.addrs() {
+		if a.IsValid() && b.used[a] == endpointKey(ep.cfg.ContainerID, b.net.Index) {
+			delete(b.used, a)
+		}
 	}
 }
 
@@ -368,7 +399,8 @@ func (in *Infra) Adopt(cfg EndpointConfig, rec Endpoint) (*Endpoint, error) {
 		b.used[a] = key
 	}
 	if err := in.publish(b, ep); err != nil {
-		in.release(b, ep)
+		in.unpublish(b, ep) // the veth stays: the container still uses it
+		in.freeAddrs(b, ep)
 		return nil, err
 	}
 	in.endpoints[key] = ep

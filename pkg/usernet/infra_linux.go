@@ -41,6 +41,7 @@ type Infra struct {
 	bridges   map[int]*bridge     // by Network.Index
 	endpoints map[string]*Endpoint // by endpointKey
 	networks  atomic.Pointer[[]Network]
+	pending   sync.WaitGroup // background veth deletions
 }
 
 const (
@@ -193,6 +194,7 @@ func (in *Infra) Close() {
 	} else if in.tapFD >= 0 {
 		unix.Close(in.tapFD)
 	}
+	in.pending.Wait()
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for _, ep := range in.endpoints {
