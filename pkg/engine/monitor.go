@@ -56,6 +56,9 @@ type monitor struct {
 	spec   *specs.Spec
 	logger *jsonLogger
 	hub    *hub
+	// connected says the container's network is up (prepare) and not yet
+	// released; only the monitor's goroutine touches it.
+	connected bool
 }
 
 // say sends one line to the starter.
@@ -101,7 +104,7 @@ func (m *monitor) run() error {
 	if err := m.prepare(); err != nil {
 		return err
 	}
-	defer e.disconnectNetworks(m.c)
+	defer m.releaseNetwork() // when a run failed before its process exited
 	if lc := m.c.HostConfig.LogConfig; lc.Type != "none" {
 		dir, err := e.containerDir(m.c.ID)
 		if err != nil {
@@ -207,17 +210,27 @@ func (m *monitor) prepare() error {
 	if err != nil {
 		return err
 	}
+	m.connected = true
 	if _, err := m.e.updateState(m.c.ID, func(s *State) { s.Networks, s.Ports = att.endpoints, att.ports }); err != nil {
-		m.e.disconnectNetworks(m.c)
+		m.releaseNetwork()
 		return err
 	}
 	spec, err := m.e.containerSpec(m.c, m.rootfs, att)
 	if err != nil {
-		m.e.disconnectNetworks(m.c)
+		m.releaseNetwork()
 		return err
 	}
 	m.spec = spec
 	return nil
+}
+
+// releaseNetwork gives back what prepare took, once: a later start of the
+// container may already have made a new namespace at the same path.
+func (m *monitor) releaseNetwork() {
+	if m.connected {
+		m.connected = false
+		m.e.disconnectNetworks(m.c)
+	}
 }
 
 // supervise runs the container, again and again as its restart policy
@@ -227,6 +240,7 @@ func (m *monitor) supervise() (int, error) {
 	for first := true; ; first = false {
 		started := time.Now()
 		code, err := m.runOnce()
+		m.releaseNetwork() // before a failure is reported too
 		if err != nil {
 			if first {
 				return code, err
@@ -321,7 +335,7 @@ func (m *monitor) runOnce() (int, error) {
 	m.refresh() // rename and update may have changed the record meanwhile
 	code := exitCode(ps)
 	pumps.wait(2 * time.Second)
-	m.e.disconnectNetworks(m.c) // before anyone is told it stopped
+	m.releaseNetwork() // before anyone is told it stopped
 	_, _ = m.e.updateState(m.c.ID, func(s *State) {
 		s.Status = container.StateExited
 		s.ExitCode = code
