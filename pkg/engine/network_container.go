@@ -324,11 +324,11 @@ func publishedPorts(c *Container) ([]usernet.Port, error) {
 	for port, bindings := range c.HostConfig.PortBindings {
 		seen[port] = true
 		for _, b := range bindings {
-			hostPort, err := parseHostPort(b.HostPort)
+			first, last, err := parseHostPort(b.HostPort)
 			if err != nil {
 				return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid host port %q for %s: %v", b.HostPort, port, err))
 			}
-			out = append(out, usernet.Port{Proto: string(port.Proto()), HostIP: b.HostIP, HostPort: hostPort, ContainerPort: port.Num()})
+			out = append(out, usernet.Port{Proto: string(port.Proto()), HostIP: b.HostIP, HostPort: first, HostPortEnd: last, ContainerPort: port.Num()})
 		}
 	}
 	if c.HostConfig.PublishAllPorts {
@@ -341,15 +341,25 @@ func publishedPorts(c *Container) ([]usernet.Port, error) {
 	return out, nil
 }
 
-// parseHostPort reads a binding's host port: "" for any free one. A range
-// ("8000-8010") takes its first port; docker would try each in turn.
-func parseHostPort(s string) (uint16, error) {
+// parseHostPort reads a binding's host port: "" for any free one, or a
+// range ("8000-8010") whose first free port is taken, as docker does.
+func parseHostPort(s string) (first, last uint16, err error) {
 	if s == "" {
-		return 0, nil
+		return 0, 0, nil
 	}
-	first, _, _ := strings.Cut(s, "-")
-	n, err := strconv.ParseUint(first, 10, 16)
-	return uint16(n), err
+	lo, hi, isRange := strings.Cut(s, "-")
+	a, err := strconv.ParseUint(lo, 10, 16)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !isRange {
+		return uint16(a), 0, nil
+	}
+	b, err := strconv.ParseUint(hi, 10, 16)
+	if err != nil || b < a {
+		return 0, 0, fmt.Errorf("invalid port range %s", s)
+	}
+	return uint16(a), uint16(b), nil
 }
 
 // networkEndpoints are the running containers' endpoints, by network id.

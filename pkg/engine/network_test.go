@@ -110,12 +110,14 @@ func TestPublishedPorts(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.SortFunc(got, func(a, b usernet.Port) int { return int(a.ContainerPort) - int(b.ContainerPort) })
-	if len(got) != 3 || got[0].ContainerPort != 53 || got[0].Proto != "udp" || got[0].HostPort != 5300 ||
+	if len(got) != 3 || got[0].ContainerPort != 53 || got[0].Proto != "udp" || got[0].HostPort != 5300 || got[0].HostPortEnd != 5310 ||
 		got[1].HostPort != 8080 || got[1].HostIP.String() != "127.0.0.1" || got[2].ContainerPort != 443 || got[2].HostPort != 0 {
 		t.Fatalf("published ports: %+v", got)
 	}
-	c.HostConfig.PortBindings[p80] = []network.PortBinding{{HostPort: "http"}}
-	if _, err := publishedPorts(c); err == nil {
-		t.Fatal("a non-numeric host port was accepted")
+	for _, bad := range []string{"http", "90-80", "80-x"} {
+		c.HostConfig.PortBindings[p80] = []network.PortBinding{{HostPort: bad}}
+		if _, err := publishedPorts(c); err == nil {
+			t.Fatalf("host port %q was accepted", bad)
+		}
 	}
 }

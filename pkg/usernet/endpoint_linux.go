@@ -36,7 +36,10 @@ type Port struct {
 	Proto         string     `json:"proto"` // tcp, udp
 	HostIP        netip.Addr `json:"hostIP,omitzero"`
 	HostPort      uint16     `json:"hostPort"` // 0 = any free port
-	ContainerPort uint16     `json:"containerPort"`
+	// HostPortEnd, when above HostPort, makes HostPort-HostPortEnd a range
+	// to take the first free port of, as docker does with -p 8000-8010:80.
+	HostPortEnd   uint16 `json:"hostPortEnd,omitempty"`
+	ContainerPort uint16 `json:"containerPort"`
 }
 
 // Endpoint is a container's attachment, as inspect shows it.
@@ -248,9 +251,14 @@ func (in *Infra) publish(b *bridge, ep *Endpoint) error {
 			m.Target6 = netip.AddrPortFrom(ep.IP6, p.ContainerPort)
 		}
 		l, err := portfwd.Listen(m, in.sockets.Socket)
+		for errors.Is(err, portfwd.ErrPortInUse) && m.HostPort != 0 && m.HostPort < p.HostPortEnd {
+			m.HostPort++
+			l, err = portfwd.Listen(m, in.sockets.Socket)
+		}
 		if err != nil {
 			return err
 		}
+		p.HostPortEnd = 0
 		ep.listeners = append(ep.listeners, l)
 		p.HostPort = l.HostPort()
 		ep.Ports = append(ep.Ports, p)

@@ -194,6 +194,9 @@ func TestPort(t *testing.T) {
 	contains(t, e.fails(1, "port", "web", "80/udp"), "No public port '80/udp' published for web")
 	contains(t, e.fails(1, "port", "web", "http"), "invalid port (http)")
 	contains(t, e.fails(1, "port", "nosuch"), "No such container: nosuch")
+	// A host port range takes its first free port; ranges map one to one.
+	e.ok("run", "-d", "--name", "next", "-p", "18080-18085:80", "-p", "18090-18091:90-91", "alpine", "sleep", "1000")
+	contains(t, e.ok("port", "next"), "80/tcp -> 0.0.0.0:18081\n", "90/tcp -> 0.0.0.0:18090\n", "91/tcp -> 0.0.0.0:18091\n")
 	// A stopped container publishes nothing.
 	e.ok("stop", "-t", "0", "web")
 	if r := e.rrun("port", "web"); r.code != 0 || r.stdout != "" {
