@@ -107,11 +107,17 @@ func (in *Infra) Connect(nsPath string, cfg EndpointConfig) (*Endpoint, error) {
 		in.release(b, ep)
 		return nil, err
 	}
+	in.register(b, ep, key)
+	return ep, nil
+}
+
+// register makes a connected endpoint known, to Disconnect and to its
+// network's DNS server; the caller holds in.mu.
+func (in *Infra) register(b *bridge, ep *Endpoint, key string) {
 	in.endpoints[key] = ep
 	b.mu.Lock()
 	b.records[ep] = struct{}{}
 	b.mu.Unlock()
-	return ep, nil
 }
 
 // connect takes ep's addresses and makes its interfaces and ports; on
@@ -411,9 +417,6 @@ func (in *Infra) Adopt(cfg EndpointConfig, rec Endpoint) (*Endpoint, error) {
 		in.freeAddrs(b, ep)
 		return nil, err
 	}
-	in.endpoints[key] = ep
-	b.mu.Lock()
-	b.records[ep] = struct{}{}
-	b.mu.Unlock()
+	in.register(b, ep, key)
 	return ep, nil
 }
