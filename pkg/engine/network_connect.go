@@ -165,10 +165,13 @@ func applyNetworkChange(opts Options, ch *networkChange) error {
 		_, err = e.updateState(c.ID, func(s *State) { delete(s.Networks, n.Name) })
 		return err
 	}
-	refs := containerNetworks(c)
-	i := slices.Index(refs, n.Name)
-	cfg := usernet.EndpointConfig{ContainerID: c.ID, Name: c.Name, Network: n.Network, IfName: fmt.Sprintf("eth%d", i), DefaultRoute: i == 0}
-	want := endpointSettings(c, n.Name, i == 0)
+	st, err := e.loadState(c.ID)
+	if err != nil {
+		return err
+	}
+	// The next interface after those the container has.
+	cfg := usernet.EndpointConfig{ContainerID: c.ID, Name: c.Name, Network: n.Network, IfName: fmt.Sprintf("eth%d", len(st.Networks))}
+	want := endpointSettings(c, n.Name, false)
 	if want != nil {
 		cfg.Aliases = want.Aliases
 		if want.IPAMConfig != nil {

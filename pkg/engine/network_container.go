@@ -5,21 +5,25 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/network"
 	"github.com/sirupsen/logrus"
 
+	"github.com/rrun/rrun/pkg/oci"
 	"github.com/rrun/rrun/pkg/usernet"
 	"github.com/rrun/rrun/pkg/usernet/portfwd"
 )
 
 // A container on a bridge network gets its own network namespace, held at
-// $runroot/netns/<id> while it runs (across restarts by its policy), and
-// an endpoint on each of its networks, made by the supervisor's infra.
+// $runroot/netns/<id> while it runs (a new one for each run, as its
+// addresses and ports are released when it exits), and an endpoint on each
+// of its networks, made by the supervisor's infra.
 
 // attachment is what a started container's network came to.
 type attachment struct {
@@ -31,8 +35,9 @@ type attachment struct {
 	ports     network.PortMap
 }
 
-// networkNames are the networks a container is connected to, by the names
-// or ids it was created with, the first being its network mode's.
+// containerNetworks are the networks a container is connected to, by the
+// names or ids it was created with: its network mode's first, then the
+// others in name order (their interfaces are eth1, eth2… in that order).
 func containerNetworks(c *Container) []string {
 	mode := string(c.HostConfig.NetworkMode)
 	if mode == "" || mode == network.NetworkDefault {
@@ -41,15 +46,16 @@ func containerNetworks(c *Container) []string {
 	if mode == network.NetworkHost || mode == network.NetworkNone || strings.HasPrefix(mode, "container:") {
 		return nil
 	}
-	nets := []string{mode}
+	var others []string
 	if c.Network != nil {
 		for name := range c.Network.EndpointsConfig {
 			if name != mode && name != network.NetworkDefault {
-				nets = append(nets, name)
+				others = append(others, name)
 			}
 		}
 	}
-	return nets
+	slices.Sort(others)
+	return append([]string{mode}, others...)
 }
 
 // endpointSettings is the container's requested settings for a network.
@@ -89,17 +95,39 @@ func (e *Engine) infra() (*usernet.Infra, error) {
 		return nil, fmt.Errorf("user-mode networking: %w", err)
 	}
 	infra = in
-	e.adoptEndpoints(in)
+	if adopted := e.adoptEndpoints(in); len(adopted) > 0 {
+		go e.releaseWhenGone(in, adopted)
+	}
 	return in, nil
+}
+
+// releaseWhenGone watches adopted containers, which have no monitor to
+// release their network when they exit or are removed, and releases it.
+func (e *Engine) releaseWhenGone(in *usernet.Infra, adopted map[string][]int) {
+	for len(adopted) > 0 {
+		time.Sleep(2 * time.Second)
+		for id, indexes := range adopted {
+			if st, err := e.currentState(id); err == nil && isRunning(st) {
+				continue
+			}
+			for _, index := range indexes {
+				in.Disconnect(id, index)
+			}
+			_ = usernet.RemoveNS(e.netnsPath(id))
+			delete(adopted, id)
+		}
+	}
 }
 
 // adoptEndpoints takes back the endpoints of containers that kept running
 // while no supervisor was there (it was killed): their addresses stay
-// theirs and their ports are published again.
-func (e *Engine) adoptEndpoints(in *usernet.Infra) {
+// theirs and their ports are published again. It returns the network
+// indexes it adopted, by container.
+func (e *Engine) adoptEndpoints(in *usernet.Infra) map[string][]int {
+	adopted := map[string][]int{}
 	views, err := e.views()
 	if err != nil {
-		return
+		return adopted
 	}
 	for _, v := range views {
 		if !isRunning(v.st) {
@@ -123,9 +151,12 @@ func (e *Engine) adoptEndpoints(in *usernet.Infra) {
 			}
 			if _, err := in.Adopt(cfg, rec); err != nil {
 				logrus.Warnf("container %s: taking back its network %s: %v", v.c.Name, n.Name, err)
+				continue
 			}
+			adopted[v.c.ID] = append(adopted[v.c.ID], n.Index)
 		}
 	}
+	return adopted
 }
 
 // recordedPorts turns a container's recorded bindings back into ports.
@@ -155,7 +186,7 @@ func (e *Engine) connectNetworks(c *Container) (*attachment, error) {
 	case mode == network.NetworkHost:
 		return &attachment{}, nil
 	case mode == network.NetworkNone:
-		return &attachment{nsPath: "new"}, nil
+		return &attachment{nsPath: oci.NetNSNew}, nil
 	case strings.HasPrefix(mode, "container:"):
 		return e.joinContainerNetwork(strings.TrimPrefix(mode, "container:"))
 	}

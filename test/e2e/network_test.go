@@ -446,6 +446,15 @@ func TestNetworkSupervisorKilled(t *testing.T) {
 	if strings.Contains(out, e.inspectNetworking("srv").NetworkSettings.Networks["bridge"].IPAddress+"/") {
 		t.Fatalf("a new container got the address of a running one: %s", out)
 	}
+	// Without a monitor, srv's port is still released once it is removed.
+	e.ok("rm", "-f", "srv")
+	waitFor(t, "the port of the removed container to close", func() bool {
+		c, err := net.DialTimeout("tcp", addr.String(), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
 }
 
 // A long transfer through a published port goes on while other commands
