@@ -38,5 +38,17 @@ sleep 2
 as_user rrun logs --tail 2 demo-web
 run rrun exec demo-web sh -c "grep -E '^(Name|Uid|CapEff)' /proc/1/status"
 run rrun rm -f demo-web
+
+# Networking: a published port (the container sees the client's address)
+# and a user-defined network where containers find each other by name.
+run rrun run -d --name demo-http -p 127.0.0.1:18480:80 alpine sh -c 'echo "hello over -p" > /i && exec httpd -f -p 80 -h /'
+step "curl -s http://127.0.0.1:18480/i"
+for _ in $(seq 50); do curl -sf http://127.0.0.1:18480/i && break; sleep 0.1; done
+run rrun port demo-http
+run rrun network create demo-net
+run rrun network connect demo-net demo-http
+run rrun run --rm --network demo-net alpine wget -qO- http://demo-http/i
+run rrun rm -f demo-http
+run rrun network rm demo-net
 echo
-echo "Demo done: $user pulled alpine and ran containers in it, without root or a daemon."
+echo "Demo done: $user pulled alpine and ran containers in it, with their own network, without root or a daemon."
