@@ -68,6 +68,10 @@ func printInfo(w io.Writer, info *engine.Info) {
 	if info.Host.Cgroups.Note != "" {
 		p(1, "Cgroup Note", info.Host.Cgroups.Note)
 	}
+	fmt.Fprintln(w, "Network:")
+	p(1, "Stack", info.Network.Stack)
+	p(1, "TAP (/dev/net/tun)", info.Network.TAP)
+	p(1, "Ping from containers", info.Network.Ping)
 	fmt.Fprintln(w, "Storage:")
 	p(1, "Driver", info.Store.Driver)
 	for _, kv := range info.Store.DriverStatus {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rrun/rrun/pkg/rootless"
 	"github.com/rrun/rrun/pkg/storage"
+	"github.com/rrun/rrun/pkg/usernet"
 	"github.com/rrun/rrun/pkg/version"
 )
 
@@ -22,7 +23,16 @@ type Info struct {
 	Version    string             `json:"version"`
 	Host       HostInfo           `json:"host"`
 	Store      StoreInfo          `json:"store"`
+	Network    NetworkInfo        `json:"network"`
 	Registries storage.Registries `json:"registries"`
+}
+
+// NetworkInfo is what the host allows of rootless networking.
+type NetworkInfo struct {
+	Stack string `json:"stack"`
+	// TAP and Ping are "ok" or what is missing and how to fix it.
+	TAP  string `json:"tap"`
+	Ping string `json:"ping"`
 }
 
 // HostInfo is what the host allows rootless containers.
@@ -91,6 +101,7 @@ func (e *Engine) Info() (*Info, error) {
 			RunRoot:      e.Images.RunRoot(),
 			Images:       len(images),
 		},
+		Network:    networkInfo(),
 		Registries: regs,
 	}
 	if info.Store.Driver == storage.DriverVFS && info.Store.Warning == "" {
@@ -192,4 +203,16 @@ func (e *Engine) limitsWarning(hc *container.HostConfig) string {
 		return "resource limits are ignored: " + cg.Note
 	}
 	return ""
+}
+
+func networkInfo() NetworkInfo {
+	n := NetworkInfo{Stack: "gVisor netstack in rrun's supervisor (bridge networks), published ports with source addresses kept", TAP: "ok", Ping: "ok"}
+	tun, ping := usernet.Check()
+	if tun != nil {
+		n.TAP = tun.Error()
+	}
+	if ping != nil {
+		n.Ping = ping.Error()
+	}
+	return n
 }
