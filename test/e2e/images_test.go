@@ -458,6 +458,8 @@ func TestInfo(t *testing.T) {
 	}
 	text := e.ok("info")
 	contains(t, text, "Rootless: true", "Driver: "+info.Store.Driver, "Cgroup Version: "+info.Host.Cgroups.Version)
+	// hack/setup.sh opened /dev/net/tun and ping sockets on this host.
+	contains(t, text, "TAP (/dev/net/tun): ok\n", "Ping from containers: ok\n")
 }
 
 // The driver a store was made with is kept; another one is refused.
