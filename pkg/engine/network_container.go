@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/network"
 	"github.com/sirupsen/logrus"
 
@@ -245,6 +246,7 @@ func (e *Engine) connectNetworks(c *Container) (*attachment, error) {
 		}
 		settings := endpointView(n, ep, cfg)
 		att.endpoints[n.Name] = settings
+		e.emit(networkEvent(events.ActionConnect, n, "container", c.ID))
 		if i == 0 {
 			att.primary = settings
 			for _, p := range ep.Ports {
@@ -337,8 +339,8 @@ func (e *Engine) disconnectNetworks(c *Container) {
 	infraMu.Unlock()
 	if in != nil {
 		for _, ref := range refs {
-			if n, err := e.lookupNetwork(ref); err == nil {
-				in.Disconnect(c.ID, n.Index)
+			if n, err := e.lookupNetwork(ref); err == nil && in.Disconnect(c.ID, n.Index) {
+				e.emit(networkEvent(events.ActionDisconnect, n, "container", c.ID))
 			}
 		}
 	}

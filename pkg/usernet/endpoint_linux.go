@@ -314,14 +314,14 @@ func (in *Infra) sourceFor(b *bridge) func(client, target netip.AddrPort) netip.
 // Disconnect detaches a container from a network. Its ports, routing
 // rules and DNS names go at once; its veth is deleted in the background,
 // as the kernel takes tens of milliseconds over it, and its addresses are
-// free once the veth is gone. Unknown endpoints are not an error.
-func (in *Infra) Disconnect(containerID string, index int) {
+// free once the veth is gone. It says whether there was such an endpoint.
+func (in *Infra) Disconnect(containerID string, index int) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	key := endpointKey(containerID, index)
 	ep, ok := in.endpoints[key]
 	if !ok {
-		return
+		return false
 	}
 	delete(in.endpoints, key)
 	b := in.bridges[index]
@@ -334,6 +334,7 @@ func (in *Infra) Disconnect(containerID string, index int) {
 		in.freeAddrs(b, ep)
 		in.mu.Unlock()
 	}()
+	return true
 }
 
 // release undoes a Connect that failed half-way; the caller holds in.mu.

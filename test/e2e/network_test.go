@@ -162,6 +162,11 @@ func TestNetworkDefaultBridge(t *testing.T) {
 	contains(t, out, "nameserver 10.0.2.2\nsearch example.test\noptions ndots:2\n", "02:42:ac:11:00:99")
 	// The address is free again once the container is gone.
 	contains(t, e.ok("run", "--rm", "alpine", "ip", "-o", "-4", "addr", "show", "eth0"), "inet 172.17.0.2/16")
+	// Starts and stops show as docker's network events.
+	now := time.Now()
+	events := e.ok("events", "--since", "1h", "--until", fmt.Sprintf("%d.%09d", now.Unix(), now.Nanosecond()),
+		"--filter", "type=network", "--format", "{{.Action}} {{.Actor.Attributes.name}}")
+	contains(t, events, "connect bridge\n", "disconnect bridge\n")
 
 	// Two running containers get different addresses; inspect shows them.
 	e.ok("run", "-d", "--name", "one", "alpine", "sleep", "100")
