@@ -43,7 +43,7 @@ func networkCreateCommand() *cli.Command {
 			boolOpt("ipv6", "", "enable IPv6 (rrun networks always have IPv6 ULA addresses)"),
 			boolOpt("attachable", "", "enable manual container attachment (always)"),
 			listOpt("label", "", "set metadata on a network: `KEY[=VALUE]`"),
-			listOpt("opt", "o", "set driver specific `OPTION`s: allow_host_loopback=true lets containers reach the host's 127.0.0.1 via host.docker.internal"),
+			listOpt("opt", "o", "set driver specific `OPTION`s: allow_host_loopback=true lets containers reach the host's 127.0.0.1 via host.docker.internal; bypass=false keeps their TCP connects on the user-mode stack"),
 		},
 		Action: networkCreateAction,
 	}

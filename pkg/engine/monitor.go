@@ -57,8 +57,9 @@ type monitor struct {
 	logger *jsonLogger
 	hub    *hub
 	// connected says the container's network is up (prepare) and not yet
-	// released; only the monitor's goroutine touches it.
+	// released; only the monitor's goroutine touches it, and bypassLn.
 	connected bool
+	bypassLn  *net.UnixListener // connect bypass (network_bypass.go)
 }
 
 // say sends one line to the starter.
@@ -216,6 +217,9 @@ func (m *monitor) prepare() error {
 		return err
 	}
 	spec, err := m.e.containerSpec(m.c, m.rootfs, att)
+	if err == nil {
+		err = m.startBypass(spec, att)
+	}
 	if err != nil {
 		m.releaseNetwork()
 		return err
@@ -227,10 +231,19 @@ func (m *monitor) prepare() error {
 // releaseNetwork gives back what prepare took, once: a later start of the
 // container may already have made a new namespace at the same path.
 func (m *monitor) releaseNetwork() {
-	if m.connected {
-		m.connected = false
-		m.e.disconnectNetworks(m.c)
+	for _, ev := range m.releaseNetworkQuietly() {
+		m.e.emit(ev)
 	}
+}
+
+// releaseNetworkQuietly is releaseNetwork leaving the events to the caller.
+func (m *monitor) releaseNetworkQuietly() []events.Message {
+	m.stopBypass()
+	if !m.connected {
+		return nil
+	}
+	m.connected = false
+	return m.e.releaseNetworks(m.c)
 }
 
 // supervise runs the container, again and again as its restart policy
@@ -335,7 +348,7 @@ func (m *monitor) runOnce() (int, error) {
 	m.refresh() // rename and update may have changed the record meanwhile
 	code := exitCode(ps)
 	pumps.wait(2 * time.Second)
-	m.releaseNetwork() // before anyone is told it stopped
+	disconnected := m.releaseNetworkQuietly() // before anyone is told it stopped
 	_, _ = m.e.updateState(m.c.ID, func(s *State) {
 		s.Status = container.StateExited
 		s.ExitCode = code
@@ -344,6 +357,9 @@ func (m *monitor) runOnce() (int, error) {
 		s.Networks, s.Ports = nil, nil
 	})
 	m.e.emit(containerEvent(events.ActionDie, m.c, "exitCode", strconv.Itoa(code)))
+	for _, ev := range disconnected {
+		m.e.emit(ev)
+	}
 	_ = st
 	return code, nil
 }

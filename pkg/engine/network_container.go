@@ -328,25 +328,36 @@ func (e *Engine) joinContainerNetwork(ref string) (*attachment, error) {
 }
 
 // disconnectNetworks releases a stopped container's endpoints and
-// namespace.
+// namespace, and emits docker's disconnect events.
 func (e *Engine) disconnectNetworks(c *Container) {
+	for _, ev := range e.releaseNetworks(c) {
+		e.emit(ev)
+	}
+}
+
+// releaseNetworks releases a stopped container's endpoints and namespace,
+// and returns the disconnect events for the caller to emit (docker sends
+// them after the container's die).
+func (e *Engine) releaseNetworks(c *Container) []events.Message {
 	refs := containerNetworks(c)
 	if len(refs) == 0 {
-		return
+		return nil
 	}
 	infraMu.Lock()
 	in := infra
 	infraMu.Unlock()
+	var evs []events.Message
 	if in != nil {
 		for _, ref := range refs {
 			if n, err := e.lookupNetwork(ref); err == nil && in.Disconnect(c.ID, n.Index) {
-				e.emit(networkEvent(events.ActionDisconnect, n, "container", c.ID))
+				evs = append(evs, networkEvent(events.ActionDisconnect, n, "container", c.ID))
 			}
 		}
 	}
 	if err := usernet.RemoveNS(e.netnsPath(c.ID)); err != nil {
 		logrus.Warnf("container %s: %v", c.Name, err)
 	}
+	return evs
 }
 
 // publishedPorts are the container's -p and -P ports; -P gives every

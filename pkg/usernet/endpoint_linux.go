@@ -13,6 +13,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/rrun/rrun/pkg/usernet/netstack"
 	"github.com/rrun/rrun/pkg/usernet/portfwd"
 )
 
@@ -420,4 +421,14 @@ func (in *Infra) Adopt(cfg EndpointConfig, rec Endpoint) (*Endpoint, error) {
 	}
 	in.register(b, ep, key)
 	return ep, nil
+}
+
+// DirectPolicy is the policy for a container's connects that bypass the
+// stack (package bypass): the flows the stack would let a container at src
+// make, to the host address the stack would use, and nothing else.
+func (in *Infra) DirectPolicy(src netip.Addr) func(dst netip.AddrPort) (netip.AddrPort, bool) {
+	return func(dst netip.AddrPort) (netip.AddrPort, bool) {
+		host, err := in.outbound(netstack.ProtoTCP, netip.AddrPortFrom(src, 0), dst)
+		return host, err == nil
+	}
 }

@@ -726,3 +726,41 @@ func TestNetworkDNSLoopbackResolver(t *testing.T) {
 	e.ok("network", "create", "app")
 	contains(t, e.ok("run", "--rm", "--network", "app", "alpine", "nslookup", "upstream.test"), "Address: 192.0.2.123")
 }
+
+// A container's TCP connects to the host get host sockets (the bypass):
+// the connection then has no socket in the container's own namespace. On
+// a network created with -o bypass=false it goes through the stack, and
+// the container's /proc/net/tcp shows it.
+func TestNetworkConnectBypass(t *testing.T) {
+	e := newEnv(t)
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { // echo, and hold the connection open
+				defer c.Close()
+				_, _ = io.Copy(c, c)
+			}()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	// Connected, the container looks for a TCP socket to that port in
+	// its namespace (remote port in hex, in /proc/net/tcp and tcp6).
+	script := fmt.Sprintf(`(echo hello; sleep 2) | nc host.docker.internal %d > /tmp/out & sleep 1; cat /tmp/out; if grep -qi ":%04X 01" /proc/net/tcp /proc/net/tcp6; then echo in-namespace; else echo bypassed; fi; wait`, port, port)
+	out := e.ok("run", "--rm", "alpine", "sh", "-c", script)
+	contains(t, out, "hello\n", "bypassed\n")
+	e.ok("network", "create", "-o", "bypass=false", "slow")
+	out = e.ok("run", "--rm", "--network", "slow", "alpine", "sh", "-c", script)
+	contains(t, out, "hello\n", "in-namespace\n")
+	// Without a seccomp profile there is nothing to notify connects: the
+	// stack carries them.
+	out = e.ok("run", "--rm", "--security-opt", "seccomp=unconfined", "alpine", "sh", "-c", script)
+	contains(t, out, "hello\n", "in-namespace\n")
+}

@@ -47,7 +47,8 @@ func TestEvents(t *testing.T) {
 			contains(t, m[6], "name=evt", "image=alpine", "app=ev")
 		}
 	}
-	if got := strings.Join(actions, ","); got != "container create,container start,container die,container destroy,image tag,image untag" {
+	// docker's order, network events included.
+	if got := strings.Join(actions, ","); got != "container create,network connect,container start,container die,network disconnect,container destroy,image tag,image untag" {
 		t.Fatalf("events: %s\n%s", got, out)
 	}
 	if len(id) != 64 {
