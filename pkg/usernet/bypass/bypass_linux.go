@@ -104,49 +104,59 @@ func Serve(ctx context.Context, notifyFD int, policy Policy, logf func(string, .
 
 // Serve is like the package-level Serve but keeps counters in s.
 func (s *Server) Serve(ctx context.Context, notifyFD int) error {
-	var wg sync.WaitGroup
-	defer unix.Close(notifyFD)
-	defer wg.Wait() // handlers use notifyFD
-
-	var wake [2]int
-	if err := unix.Pipe2(wake[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return fmt.Errorf("bypass: pipe: %w", err)
+	// The fd waits in Go's poller, not in a thread of its own blocked in
+	// poll(2): a container costs a goroutine here, not an OS thread.
+	if err := unix.SetNonblock(notifyFD, true); err != nil {
+		unix.Close(notifyFD)
+		return fmt.Errorf("bypass: %w", err)
 	}
-	defer unix.Close(wake[0])
-	defer unix.Close(wake[1])
-	stop := context.AfterFunc(ctx, func() { unix.Write(wake[1], []byte{0}) })
+	f := os.NewFile(uintptr(notifyFD), "seccomp-notify")
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("bypass: %w", err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait() // handlers use notifyFD: close it after them
+	stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
 	defer stop()
 
 	sem := make(chan struct{}, maxInflight)
 	arch := nativeAuditArch()
 	for {
-		pfds := []unix.PollFd{{Fd: int32(notifyFD), Events: unix.POLLIN}, {Fd: int32(wake[0]), Events: unix.POLLIN}}
-		if _, err := unix.Poll(pfds, -1); err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			return fmt.Errorf("bypass: poll: %w", err)
-		}
-		if pfds[1].Revents != 0 {
-			return ctx.Err()
-		}
-		re := pfds[0].Revents
-		if re&unix.POLLNVAL != 0 {
-			return nil // closed under us
-		}
-		if re&unix.POLLIN == 0 {
-			if re&(unix.POLLHUP|unix.POLLERR) != 0 {
-				return nil // no task uses the filter any more
-			}
-			continue
-		}
 		n := new(seccompNotif)
-		if err := notifRecv(notifyFD, n); err != nil {
-			switch err {
+		var recvErr error
+		gone := false
+		err := rc.Read(func(fd uintptr) bool {
+			pfds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			if _, err := unix.Poll(pfds, 0); err != nil {
+				return false
+			}
+			re := pfds[0].Revents
+			switch {
+			case re&unix.POLLIN != 0:
+				recvErr = notifRecv(int(fd), n)
+				return true
+			case re&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0:
+				gone = true // no task uses the filter any more
+				return true
+			}
+			return false // nothing yet: wait for the poller
+		})
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return ctx.Err()
+		case err != nil:
+			return fmt.Errorf("bypass: waiting for notifications: %w", err)
+		case gone:
+			return nil
+		}
+		if recvErr != nil {
+			switch recvErr {
 			case unix.ENOENT, unix.EINTR, unix.EAGAIN:
 				continue // the task died or was interrupted before we got it
 			}
-			return fmt.Errorf("bypass: SECCOMP_IOCTL_NOTIF_RECV: %w", err)
+			return fmt.Errorf("bypass: SECCOMP_IOCTL_NOTIF_RECV: %w", recvErr)
 		}
 		s.notifications.Add(1)
 		if n.Data.Nr != unix.SYS_CONNECT || n.Data.Arch != arch {
