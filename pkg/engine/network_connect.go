@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -59,12 +60,15 @@ func (e *Engine) NetworkDisconnect(ctx context.Context, netRef, ctrRef string, f
 	if err := e.liveNetworkChange(c, networkChange{ID: c.ID, Network: n.Name}); err != nil {
 		return err
 	}
+	if c.Network == nil || c.Network.EndpointsConfig == nil {
+		c.Network = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{}}
+	}
 	delete(c.Network.EndpointsConfig, n.Name)
 	delete(c.Network.EndpointsConfig, n.ID)
 	if mode := string(c.HostConfig.NetworkMode); mode == n.Name || mode == n.ID || (n.Name == network.NetworkBridge && (mode == "" || mode == network.NetworkDefault)) {
 		// Its mode's network is gone: the next one becomes its mode, or none.
 		c.HostConfig.NetworkMode = network.NetworkNone
-		for name := range c.Network.EndpointsConfig {
+		for _, name := range slices.Sorted(maps.Keys(c.Network.EndpointsConfig)) {
 			if name != network.NetworkDefault {
 				c.HostConfig.NetworkMode = container.NetworkMode(name)
 				break
