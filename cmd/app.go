@@ -116,7 +116,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			pushCommand(), saveCommand(), loadCommand(), importCommand(), historyCommand(),
 			loginCommand(), logoutCommand(),
 			inspectCommand(), systemCommand(),
-			infoCommand(), unshareCommand(), versionCommand(),
+			infoCommand(), unshareCommand(), versionCommand(), serveCommand(),
 		},
 	}
 	setUsageErrors(app.Commands)

@@ -59,6 +59,9 @@ func Open(opts Options) (*Engine, error) {
 	return e, nil
 }
 
+// RunRoot is where the engine keeps run-time state (and the API socket).
+func (e *Engine) RunRoot() string { return e.opts.RunRoot }
+
 // Close releases the stores; it may be called more than once.
 func (e *Engine) Close() error {
 	if e.Images == nil {

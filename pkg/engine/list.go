@@ -255,3 +255,27 @@ func portSummaries(c *Container, st *State) []container.PortSummary {
 	})
 	return out
 }
+
+// ContainerCounts are docker info's container figures.
+type ContainerCounts struct{ Containers, Running, Paused, Stopped int }
+
+// Counts counts the containers by state.
+func (e *Engine) Counts(ctx context.Context) (ContainerCounts, error) {
+	views, err := e.views()
+	if err != nil {
+		return ContainerCounts{}, err
+	}
+	var n ContainerCounts
+	for _, v := range views {
+		n.Containers++
+		switch v.st.Status {
+		case container.StateRunning, container.StateRestarting:
+			n.Running++
+		case container.StatePaused:
+			n.Paused++
+		default:
+			n.Stopped++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,181 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serve starts `rrun serve` for the env and returns its socket; it stops
+// when the test ends.
+func (e *env) serve() string {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := e.command(ctx, "serve")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+	})
+	sock := filepath.Join(e.runroot, "rrun.sock")
+	waitFor(e.t, "rrun serve's socket", func() bool {
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return sock
+}
+
+// docker runs the docker CLI as the test user against sock.
+func (e *env) docker(sock string, args ...string) result {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Env = append(userEnv(), "DOCKER_HOST=unix://"+sock, "DOCKER_CONFIG="+filepath.Join(e.work, ".docker"))
+	cmd.Dir = e.work
+	cmd.SysProcAttr = userCredential()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("docker %v: %v", args, err)
+	}
+	return r
+}
+
+// apiClient talks HTTP over the socket (as root: the file mode is checked
+// separately).
+func apiClient(sock string) *http.Client {
+	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}, Timeout: 30 * time.Second}
+}
+
+func TestServeDockerCLIReads(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.ok("run", "-d", "--name", "web", "-p", "0:80", "-l", "app=web", "alpine", "sleep", "1000"))
+	e.ok("network", "create", "front")
+	e.ok("volume", "create", "data")
+	sock := e.serve()
+
+	// The socket is its owner's alone.
+	st, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("socket mode %o, want 600", st.Mode().Perm())
+	}
+	if dir, _ := os.Stat(filepath.Dir(sock)); dir.Mode().Perm() != 0o700 {
+		t.Errorf("socket directory mode %o, want 700", dir.Mode().Perm())
+	}
+	if tuser.asRoot { // as another user (nobody), the API is out of reach
+		other, err := user.Lookup("nobody")
+		if err != nil {
+			t.Fatal(err)
+		}
+		uid, _ := strconv.Atoi(other.Uid)
+		gid, _ := strconv.Atoi(other.Gid)
+		cmd := exec.Command("curl", "-sS", "--unix-socket", sock, "http://x/_ping")
+		cmd.SysProcAttr = credentialFor(uid, gid)
+		if out, err := cmd.CombinedOutput(); err == nil {
+			t.Fatalf("another user reached the API: %s", out)
+		}
+	}
+
+	// The docker CLI negotiates, and reads what the rrun CLI made.
+	contains(t, e.docker(sock, "version", "--format", "{{.Server.Version}} {{.Server.APIVersion}}").stdout, "1.51")
+	r := e.docker(sock, "ps", "--format", "{{.ID}} {{.Names}} {{.Label \"app\"}} {{.Ports}}")
+	contains(t, r.stdout, id[:12]+" web web 0.0.0.0:", "->80/tcp")
+	contains(t, e.docker(sock, "ps", "-q", "--filter", "label=app=web").stdout, id[:12])
+	if out := e.docker(sock, "ps", "-q", "--filter", "label=app=other").stdout; out != "" {
+		t.Errorf("label filter kept %q", out)
+	}
+	contains(t, e.docker(sock, "images", "--format", "{{.Repository}}:{{.Tag}}").stdout, "alpine:latest")
+	contains(t, e.docker(sock, "network", "ls", "--format", "{{.Name}}").stdout, "bridge\n", "front\n", "host\n", "none\n")
+	contains(t, e.docker(sock, "volume", "ls", "-q").stdout, "data\n")
+	contains(t, e.docker(sock, "inspect", "--format", "{{.Name}} {{.State.Running}} {{.NetworkSettings.Networks.bridge.IPAddress}}", "web").stdout, "/web true 172.17.0.")
+	contains(t, e.docker(sock, "image", "inspect", "--format", "{{.Os}}", "alpine").stdout, "linux")
+	contains(t, e.docker(sock, "network", "inspect", "--format", "{{.Name}} {{.Driver}}", "front").stdout, "front bridge")
+	contains(t, e.docker(sock, "info", "--format", "{{.Containers}} {{.ContainersRunning}} {{.OSType}}").stdout, "1 1 linux")
+	if r := e.docker(sock, "inspect", "nosuch"); r.code != 1 || !strings.Contains(r.stderr, "No such object: nosuch") {
+		t.Errorf("inspect nosuch: %s", r)
+	}
+
+	// Over HTTP: versions, _ping's headers, docker's error bodies.
+	c := apiClient(sock)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		body         string
+	}{
+		{"GET", "/_ping", 200, "OK"},
+		{"HEAD", "/_ping", 200, ""},
+		{"GET", "/v1.24/containers/json", 200, id},
+		{"GET", "/containers/" + id[:12] + "/json", 200, `"Name":"/web"`},
+		{"GET", "/v1.41/containers/nosuch/json", 404, `{"message":"No such container: nosuch"}`},
+		{"GET", "/v1.12/version", 400, `{"message":"client version 1.12 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version"}`},
+		{"GET", "/v9.99/version", 400, "is too new"},
+		{"GET", "/containers/json?filters=notjson", 400, "invalid filter"},
+		{"GET", "/nosuch", 404, `{"message":"page not found"}`},
+		{"GET", "/images/alpine/json", 200, `"RepoTags":["alpine:latest"]`},
+		{"GET", "/images/nosuch/json", 404, "No such image: nosuch"},
+	} {
+		req, _ := http.NewRequest(tc.method, "http://rrun"+tc.path, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.method, tc.path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.body) {
+			t.Errorf("%s %s: %d %s, want %d with %q", tc.method, tc.path, resp.StatusCode, body, tc.status, tc.body)
+		}
+		if tc.status >= 400 && resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s %s: error Content-Type %q", tc.method, tc.path, resp.Header.Get("Content-Type"))
+		}
+		if tc.path == "/_ping" {
+			for k, want := range map[string]string{"Api-Version": "1.51", "Ostype": "linux", "Docker-Experimental": "false",
+				"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache"} {
+				if got := resp.Header.Get(k); got != want {
+					t.Errorf("%s /_ping: %s = %q, want %q", tc.method, k, got, want)
+				}
+			}
+		}
+	}
+	var list []map[string]any
+	resp, err := c.Get("http://rrun/containers/json?all=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || len(list) != 1 {
+		t.Fatalf("containers/json: %v %v", list, err)
+	}
+	resp.Body.Close()
+	// A second server on the same socket is refused; the first keeps serving.
+	contains(t, e.fails(1, "serve"), "another server already listens on "+sock)
+	contains(t, e.docker(sock, "ps", "-q").stdout, id[:12])
+}
