@@ -15,11 +15,11 @@ import (
 
 func portCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "port",
-		Usage:     "List port mappings or a specific mapping for the container",
-		ArgsUsage: "CONTAINER [PRIVATE_PORT[/PROTO]]",
+		Name:        "port",
+		Usage:       "List port mappings or a specific mapping for the container",
+		ArgsUsage:   "CONTAINER [PRIVATE_PORT[/PROTO]]",
 		Description: "Shows the host addresses that forward to a running container's ports (-p, -P).",
-		Action: portAction,
+		Action:      portAction,
 	}
 }
 

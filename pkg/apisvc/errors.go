@@ -51,4 +51,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 
 func notFound(msg string) error { return errdefs.ErrNotFound.WithMessage(msg) }
 func invalid(msg string) error  { return errdefs.ErrInvalidArgument.WithMessage(msg) }
-

@@ -32,4 +32,3 @@ func (s *Server) inspectVolume(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, v)
 }
-

@@ -34,9 +34,9 @@ type EndpointConfig struct {
 
 // Port is one published port.
 type Port struct {
-	Proto         string     `json:"proto"` // tcp, udp
-	HostIP        netip.Addr `json:"hostIP,omitzero"`
-	HostPort      uint16     `json:"hostPort"` // 0 = any free port
+	Proto    string     `json:"proto"` // tcp, udp
+	HostIP   netip.Addr `json:"hostIP,omitzero"`
+	HostPort uint16     `json:"hostPort"` // 0 = any free port
 	// HostPortEnd, when above HostPort, makes HostPort-HostPortEnd a range
 	// to take the first free port of, as docker does with -p 8000-8010:80.
 	HostPortEnd   uint16 `json:"hostPortEnd,omitempty"`

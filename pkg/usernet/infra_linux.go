@@ -38,7 +38,7 @@ type Infra struct {
 	stack   *netstack.Stack
 
 	mu        sync.Mutex
-	bridges   map[int]*bridge     // by Network.Index
+	bridges   map[int]*bridge      // by Network.Index
 	endpoints map[string]*Endpoint // by endpointKey
 	networks  atomic.Pointer[[]Network]
 	pending   sync.WaitGroup // background veth deletions

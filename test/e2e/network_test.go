@@ -347,8 +347,10 @@ func TestNetworkUserDefined(t *testing.T) {
 	}
 	var nets []struct {
 		Name, Driver string
-		IPAM         struct{ Config []struct{ Subnet, Gateway string } }
-		Containers   map[string]struct{ Name, IPv4Address string }
+		IPAM         struct {
+			Config []struct{ Subnet, Gateway string }
+		}
+		Containers map[string]struct{ Name, IPv4Address string }
 	}
 	mustJSON(t, e.ok("network", "inspect", "back"), &nets)
 	if nets[0].Driver != "bridge" || nets[0].IPAM.Config[0].Subnet != "10.99.0.0/24" || nets[0].IPAM.Config[0].Gateway != "10.99.0.254" {
