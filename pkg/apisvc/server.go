@@ -36,7 +36,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // New builds the server's routes.
 func New(eng *engine.Engine) *Server {
 	s := &Server{eng: eng, mux: http.NewServeMux()}
-	for _, table := range [][]route{s.systemRoutes(), s.containerRoutes(), s.imageRoutes(), s.networkRoutes(), s.volumeRoutes()} {
+	for _, table := range [][]route{s.systemRoutes(), s.containerRoutes(), s.imageRoutes(), s.networkRoutes(), s.volumeRoutes(), s.eventRoutes()} {
 		for _, rt := range table {
 			s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt.handler))
 		}

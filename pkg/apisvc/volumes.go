@@ -10,6 +10,9 @@ func (s *Server) volumeRoutes() []route {
 	return []route{
 		{"GET", "/volumes", s.listVolumes},
 		{"GET", "/volumes/{name}", s.inspectVolume},
+		{"POST", "/volumes/create", s.createVolume},
+		{"DELETE", "/volumes/{name}", s.removeVolume},
+		{"POST", "/volumes/prune", s.pruneVolumes},
 	}
 }
 
@@ -31,4 +34,36 @@ func (s *Server) inspectVolume(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) createVolume(w http.ResponseWriter, r *http.Request) error {
+	var req volume.CreateRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	v, err := s.eng.VolumeCreate(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Server) removeVolume(w http.ResponseWriter, r *http.Request) error {
+	if err := s.eng.VolumeRemove(r.Context(), r.PathValue("name"), boolValue(r, "force")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) pruneVolumes(w http.ResponseWriter, r *http.Request) error {
+	f, err := filters(r)
+	if err != nil {
+		return err
+	}
+	rep, err := s.eng.VolumePrune(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rep)
 }

@@ -247,3 +247,10 @@ func familiarName(s string) string {
 	}
 	return reference.FamiliarName(named)
 }
+
+// CheckEventFilters says whether Events would accept the filters, so that
+// a server can refuse them before it starts streaming.
+func CheckEventFilters(f map[string][]string) error {
+	_, err := eventFilter(f)
+	return err
+}

@@ -179,3 +179,73 @@ func TestServeDockerCLIReads(t *testing.T) {
 	contains(t, e.fails(1, "serve"), "another server already listens on "+sock)
 	contains(t, e.docker(sock, "ps", "-q").stdout, id[:12])
 }
+
+func TestServeNetworksVolumesEvents(t *testing.T) {
+	e := newEnv(t)
+	sock := e.serve()
+	since := time.Now()
+	// Networks through the docker CLI, seen by rrun's.
+	id := strings.TrimSpace(e.docker(sock, "network", "create", "--subnet", "10.66.0.0/24", "--label", "via=docker", "apinet").stdout)
+	if len(id) != 64 {
+		t.Fatalf("docker network create printed %q", id)
+	}
+	contains(t, e.ok("network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}", "apinet"), "10.66.0.0/24")
+	if r := e.docker(sock, "network", "create", "apinet"); r.code == 0 || !strings.Contains(r.stderr, "network with name apinet already exists") {
+		t.Errorf("duplicate network: %s", r)
+	}
+	e.ok("run", "-d", "--name", "member", "alpine", "sleep", "1000")
+	e.docker(sock, "network", "connect", "apinet", "member")
+	contains(t, e.ok("exec", "member", "ip", "-o", "-4", "addr"), "10.66.0.")
+	if r := e.docker(sock, "network", "rm", "apinet"); r.code == 0 || !strings.Contains(r.stderr, "has active endpoints") {
+		t.Errorf("rm of a used network: %s", r)
+	}
+	e.docker(sock, "network", "disconnect", "apinet", "member")
+	e.docker(sock, "network", "rm", "apinet")
+	contains(t, e.fails(1, "network", "inspect", "apinet"), "not found")
+	// Volumes.
+	e.docker(sock, "volume", "create", "--label", "via=docker", "apivol")
+	contains(t, e.ok("volume", "ls", "-q"), "apivol")
+	contains(t, e.docker(sock, "volume", "rm", "apivol").stdout, "apivol")
+	if r := e.docker(sock, "volume", "inspect", "apivol"); r.code == 0 {
+		t.Errorf("volume still there: %s", r)
+	}
+	// Malformed bodies are the client's error, in dockerd's shape.
+	resp, err := apiClient(sock).Post("http://rrun/v1.41/networks/create", "application/json", strings.NewReader("{not json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.HasPrefix(string(body), `{"message":"invalid JSON`) {
+		t.Errorf("malformed network create: %d %s", resp.StatusCode, body)
+	}
+	// The events of all that, through docker events.
+	until := time.Now()
+	out := e.docker(sock, "events", "--since", since.Format(time.RFC3339Nano), "--until", until.Format(time.RFC3339Nano),
+		"--filter", "type=network", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}").stdout
+	contains(t, out, "network create apinet\n", "network connect apinet\n", "network disconnect apinet\n", "network destroy apinet\n")
+	// A live stream: an event appears while the client listens.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://rrun/events?filters="+`{"type":["volume"]}`, nil)
+	resp, err = apiClient(sock).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	e.ok("volume", "create", "live")
+	var msg struct {
+		Type, Action string
+		Actor        struct{ ID string }
+		TimeNano     int64 `json:"timeNano"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&msg); err != nil {
+		t.Fatal(err)
+	}
+	if msg.Type != "volume" || msg.Action != "create" || msg.Actor.ID != "live" || msg.TimeNano == 0 {
+		t.Fatalf("live event: %+v", msg)
+	}
+}
