@@ -94,3 +94,50 @@ func TestWriteError(t *testing.T) {
 		t.Fatalf("HEAD: %d %q", w.Code, w.Body.String())
 	}
 }
+
+func TestAPITime(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64 // UnixNano; -1 = error
+	}{
+		{"", 0},
+		{"1700000000", 1700000000e9},
+		{"1700000000.5", 1700000000e9 + 5e8},
+		{"1700000000.000000001", 1700000000e9 + 1},
+		{"2023-11-14T22:13:20Z", 1700000000e9},
+		{"yesterday", -1},
+		{"1700000000.x", -1},
+	} {
+		got, err := apiTime(tc.in)
+		switch {
+		case tc.want == -1:
+			if err == nil || !errdefs.IsInvalidArgument(err) {
+				t.Errorf("apiTime(%q) = %v, %v; want an invalid-argument error", tc.in, got, err)
+			}
+		case err != nil:
+			t.Errorf("apiTime(%q): %v", tc.in, err)
+		case tc.want == 0 && !got.IsZero(), tc.want != 0 && got.UnixNano() != tc.want:
+			t.Errorf("apiTime(%q) = %v, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDecodeBody(t *testing.T) {
+	var v struct{ Name string }
+	for _, tc := range []struct {
+		body string
+		ok   bool
+	}{
+		{`{"Name":"a","Unknown":1}`, true}, // unknown fields ignored, as dockerd
+		{``, true},
+		{`{"Name":1}`, false}, // wrong type
+		{`{not json`, false},
+		{`{"Name":"` + strings.Repeat("x", maxBody) + `"}`, false},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(tc.body))
+		err := decodeBody(r, &v)
+		if tc.ok != (err == nil) || (err != nil && !errdefs.IsInvalidArgument(err)) {
+			t.Errorf("decodeBody(%.30q) = %v, want ok=%v", tc.body, err, tc.ok)
+		}
+	}
+}
