@@ -249,3 +249,29 @@ func TestServeNetworksVolumesEvents(t *testing.T) {
 		t.Fatalf("live event: %+v", msg)
 	}
 }
+
+// serve killed with -9 leaves its socket file behind; the next serve
+// replaces it, and the containers went on running meanwhile.
+func TestServeKilledRestartsClean(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.ok("run", "-d", "alpine", "sleep", "1000"))
+	cmd := e.command(context.Background(), "serve")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(e.runroot, "rrun.sock")
+	waitFor(t, "the first server", func() bool {
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if _, err := os.Stat(sock); err != nil {
+		t.Fatalf("expected the killed server's socket file to remain: %v", err)
+	}
+	e.serve()
+	contains(t, e.docker(sock, "ps", "-q", "--no-trunc").stdout, id)
+}
