@@ -11,6 +11,23 @@ func (s *Server) containerRoutes() []route {
 	return []route{
 		{"GET", "/containers/json", s.listContainers},
 		{"GET", "/containers/{id}/json", s.inspectContainer},
+		{"POST", "/containers/create", s.createContainer},
+		{"POST", "/containers/prune", s.pruneContainers},
+		{"POST", "/containers/{id}/start", s.startContainer},
+		{"POST", "/containers/{id}/stop", s.stopContainer},
+		{"POST", "/containers/{id}/restart", s.restartContainer},
+		{"POST", "/containers/{id}/kill", s.killContainer},
+		{"POST", "/containers/{id}/wait", s.waitContainer},
+		{"DELETE", "/containers/{id}", s.removeContainer},
+		{"GET", "/containers/{id}/logs", s.containerLogs},
+		{"GET", "/containers/{id}/top", s.topContainer},
+		{"POST", "/containers/{id}/rename", s.renameContainer},
+		{"POST", "/containers/{id}/pause", s.pauseContainer},
+		{"POST", "/containers/{id}/unpause", s.unpauseContainer},
+		{"GET", "/containers/{id}/changes", s.containerChanges},
+		{"GET", "/containers/{id}/export", s.exportContainer},
+		{"POST", "/containers/{id}/update", s.updateContainer},
+		{"GET", "/containers/{id}/stats", s.containerStats},
 	}
 }
 

@@ -27,6 +27,9 @@ func statusOf(err error) int {
 		return http.StatusNotImplemented
 	case errdefs.IsNotModified(err):
 		return http.StatusNotModified
+	case errdefs.IsFailedPrecondition(err):
+		// moby's statusCodeFromContainerdError: e.g. pause without a freezer.
+		return http.StatusPreconditionFailed
 	}
 	return http.StatusInternalServerError
 }

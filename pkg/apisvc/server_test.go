@@ -50,6 +50,7 @@ func TestStatusOf(t *testing.T) {
 		{errdefs.ErrNotImplemented, 501},
 		{errdefs.ErrUnavailable, 503},
 		{errdefs.ErrNotModified, 304},
+		{errdefs.ErrFailedPrecondition.WithMessage("no freezer"), 412},
 	} {
 		if got := statusOf(tc.err); got != tc.want {
 			t.Errorf("statusOf(%v) = %d, want %d", tc.err, got, tc.want)
