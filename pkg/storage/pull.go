@@ -8,6 +8,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/events"
+	"github.com/opencontainers/go-digest"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
@@ -22,6 +23,8 @@ type PullOptions struct {
 	// Progress receives containers/image's human progress report (bars on
 	// a terminal); nil pulls silently.
 	Progress io.Writer
+	// Blobs, when set, receives each layer's progress (api_progress.go).
+	Blobs func(BlobEvent)
 }
 
 // PullResult says what a pull stored.
@@ -29,6 +32,9 @@ type PullResult struct {
 	Name    string // the full name pulled, docker.io/library/alpine:latest
 	ID      string // the image id (config digest, without "sha256:")
 	Updated bool   // false when the image was already there, unchanged
+	// Digest is the manifest digest docker reports: the list's for a
+	// multi-platform image.
+	Digest digest.Digest
 }
 
 // Pull fetches an image from its registry into the store. Short names go
@@ -110,12 +116,16 @@ func (s *Store) pullOne(ctx context.Context, named reference.Named, opts PullOpt
 	if img, _, err := s.lookupImage(named.String()); err == nil {
 		before = img.ID
 	}
-	_, err = copy.Image(ctx, policy, destRef, srcRef, &copy.Options{
+	progress, interval, progressDone := blobProgress(opts.Blobs)
+	copied, err := copy.Image(ctx, policy, destRef, srcRef, &copy.Options{
 		SourceCtx:          sys,
 		DestinationCtx:     sys,
 		ReportWriter:       opts.Progress,
 		ImageListSelection: copy.CopySystemImage,
+		Progress:           progress,
+		ProgressInterval:   interval,
 	})
+	progressDone()
 	if err != nil {
 		return nil, classifyRegistryError(opPull, named, err)
 	}
@@ -124,5 +134,5 @@ func (s *Store) pullOne(ctx context.Context, named reference.Named, opts PullOpt
 		return nil, fmt.Errorf("finding %s after the pull: %w", named, err)
 	}
 	s.imageEvent(events.ActionPull, reference.FamiliarString(named), reference.FamiliarString(named), nil)
-	return &PullResult{Name: named.String(), ID: img.ID, Updated: img.ID != before}, nil
+	return &PullResult{Name: named.String(), ID: img.ID, Updated: img.ID != before, Digest: s.toplevelDigest(img, copied)}, nil
 }

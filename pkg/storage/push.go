@@ -22,6 +22,8 @@ type PushOptions struct {
 	// Progress receives containers/image's human progress report; nil
 	// pushes silently.
 	Progress io.Writer
+	// Blobs, when set, receives each layer's progress (api_progress.go).
+	Blobs func(BlobEvent)
 }
 
 // PushResult says what the registry now holds.
@@ -66,12 +68,16 @@ func (s *Store) Push(ctx context.Context, name string, opts PushOptions) (*PushR
 	}
 	defer func() { _ = policy.Destroy() }()
 
+	progress, interval, progressDone := blobProgress(opts.Blobs)
 	manifestBytes, err := copy.Image(ctx, policy, destRef, srcRef, &copy.Options{
 		SourceCtx:          sys,
 		DestinationCtx:     sys,
 		ReportWriter:       opts.Progress,
 		ImageListSelection: copy.CopySystemImage,
+		Progress:           progress,
+		ProgressInterval:   interval,
 	})
+	progressDone()
 	if err != nil {
 		return nil, classifyRegistryError(opPush, named, err)
 	}
