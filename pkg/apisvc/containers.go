@@ -8,7 +8,7 @@ import (
 )
 
 func (s *Server) containerRoutes() []route {
-	return []route{
+	return append([]route{
 		{"GET", "/containers/json", s.listContainers},
 		{"GET", "/containers/{id}/json", s.inspectContainer},
 		{"POST", "/containers/create", s.createContainer},
@@ -28,7 +28,7 @@ func (s *Server) containerRoutes() []route {
 		{"GET", "/containers/{id}/export", s.exportContainer},
 		{"POST", "/containers/{id}/update", s.updateContainer},
 		{"GET", "/containers/{id}/stats", s.containerStats},
-	}
+	}, s.execRoutes()...) // attach, resize and exec: attach.go, exec.go
 }
 
 func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) error {

@@ -55,6 +55,14 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request) error {
 // engine's StartError with 126 or 127) is dockerd's invalid-config
 // error, a 400; other start failures are 500s.
 func (s *Server) startContainer(w http.ResponseWriter, r *http.Request) error {
+	// An attach made before the start (docker run) is connected first.
+	if handled, err := s.startPending(r.Context(), r.PathValue("id")); handled {
+		if err != nil {
+			return startStatus(err)
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 	if err := s.eng.Start(r.Context(), r.PathValue("id")); err != nil {
 		return startStatus(err)
 	}

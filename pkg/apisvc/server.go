@@ -22,6 +22,8 @@ const (
 type Server struct {
 	eng *engine.Engine
 	mux *http.ServeMux
+	// sessions are the live attach and exec sessions (attach.go, exec.go).
+	sessions *streamState
 }
 
 // route is one line of a resource's route table.
@@ -35,8 +37,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // New builds the server's routes.
 func New(eng *engine.Engine) *Server {
-	s := &Server{eng: eng, mux: http.NewServeMux()}
-	for _, table := range [][]route{s.systemRoutes(), s.containerRoutes(), s.imageRoutes(), s.networkRoutes(), s.volumeRoutes(), s.eventRoutes()} {
+	s := &Server{eng: eng, mux: http.NewServeMux(), sessions: newStreamState()}
+	for _, table := range [][]route{s.systemRoutes(), s.containerRoutes(), s.imageRoutes(), s.networkRoutes(), s.volumeRoutes(), s.eventRoutes(), s.systemDfRoutes(), s.archiveRoutes(), s.unsupportedRoutes()} {
 		for _, rt := range table {
 			s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt.handler))
 		}

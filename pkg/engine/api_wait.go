@@ -69,6 +69,9 @@ func (e *Engine) WaitFor(ctx context.Context, ref string, condition container.Wa
 					if d := lastDie(); d != nil {
 						return *d, nil
 					}
+					if d := e.recordedDie(c.ID, since); d != nil {
+						return *d, nil
+					}
 					return last, nil
 				}
 				return WaitResult{ExitCode: -1}, err
