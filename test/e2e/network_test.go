@@ -160,8 +160,10 @@ func TestNetworkDefaultBridge(t *testing.T) {
 	out = e.ok("run", "--rm", "--dns", "10.0.2.2", "--dns-search", "example.test", "--dns-option", "ndots:2",
 		"--mac-address", "02:42:ac:11:00:99", "alpine", "sh", "-c", "cat /etc/resolv.conf; cat /sys/class/net/eth0/address")
 	contains(t, out, "nameserver 10.0.2.2\nsearch example.test\noptions ndots:2\n", "02:42:ac:11:00:99")
-	// The address is free again once the container is gone.
-	contains(t, e.ok("run", "--rm", "alpine", "ip", "-o", "-4", "addr", "show", "eth0"), "inet 172.17.0.2/16")
+	// The next container gets an address of the network too (the last
+	// one's is free once its veth is gone, which happens in the
+	// background).
+	contains(t, e.ok("run", "--rm", "alpine", "ip", "-o", "-4", "addr", "show", "eth0"), "inet 172.17.0.", "/16")
 	// Starts and stops show as docker's network events.
 	now := time.Now()
 	events := e.ok("events", "--since", "1h", "--until", fmt.Sprintf("%d.%09d", now.Unix(), now.Nanosecond()),
@@ -172,7 +174,17 @@ func TestNetworkDefaultBridge(t *testing.T) {
 	e.ok("run", "-d", "--name", "one", "alpine", "sleep", "100")
 	e.ok("run", "-d", "--name", "two", "alpine", "sleep", "100")
 	a, b := e.inspectNetworking("one").NetworkSettings.Networks["bridge"], e.inspectNetworking("two").NetworkSettings.Networks["bridge"]
-	if a.IPAddress != "172.17.0.2" || b.IPAddress != "172.17.0.3" || a.Gateway != "172.17.0.1" || a.IPPrefixLen != 16 || a.MacAddress != "02:42:ac:11:00:02" {
+	subnet := netip.MustParsePrefix("172.17.0.0/16")
+	for _, ep := range []struct{ IPAddress, Gateway, MacAddress string }{{a.IPAddress, a.Gateway, a.MacAddress}, {b.IPAddress, b.Gateway, b.MacAddress}} {
+		ip, err := netip.ParseAddr(ep.IPAddress)
+		four := ip.As4()
+		// docker's MAC: 02:42 and the address's four bytes.
+		mac := fmt.Sprintf("02:42:%02x:%02x:%02x:%02x", four[0], four[1], four[2], four[3])
+		if err != nil || !subnet.Contains(ip) || ep.Gateway != "172.17.0.1" || ep.MacAddress != mac {
+			t.Fatalf("inspect networks: a=%+v b=%+v", a, b)
+		}
+	}
+	if a.IPAddress == b.IPAddress || a.IPPrefixLen != 16 {
 		t.Fatalf("inspect networks: a=%+v b=%+v", a, b)
 	}
 	// Containers on one network reach each other (kernel bridge), by address.
