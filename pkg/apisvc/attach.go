@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -98,29 +97,10 @@ func streamsFor(conn net.Conn, in io.Reader, stdin, stdout, stderr, tty bool) en
 	return s
 }
 
-// parseDetachKeys reads docker's detach keys: comma-separated, each a
-// letter or ctrl-<letter> (also ctrl-@ [ \ ] ^ _); empty is ctrl-p,ctrl-q.
+// parseDetachKeys reads the detachKeys parameter, with dockerd's error.
 func parseDetachKeys(s string) ([]byte, error) {
-	if s == "" {
-		s = "ctrl-p,ctrl-q"
-	}
-	var keys []byte
-	for _, k := range strings.Split(s, ",") {
-		k = strings.TrimSpace(k)
-		if rest, ok := strings.CutPrefix(strings.ToLower(k), "ctrl-"); ok && len(rest) == 1 {
-			c := rest[0]
-			switch {
-			case c >= 'a' && c <= 'z':
-				keys = append(keys, c-'a'+1)
-				continue
-			case strings.IndexByte("@[\\]^_", c) >= 0:
-				keys = append(keys, c&0x1f)
-				continue
-			}
-		} else if len(k) == 1 {
-			keys = append(keys, k[0])
-			continue
-		}
+	keys, ok := engine.ParseDetachKeys(s)
+	if !ok {
 		return nil, invalid("Invalid detach keys (" + s + ") provided")
 	}
 	return keys, nil
