@@ -81,19 +81,7 @@ func streamsFor(conn net.Conn, in io.Reader, stdin, stdout, stderr, tty bool) en
 	if stdin {
 		s.Stdin = in
 	}
-	var mu sync.Mutex
-	if stdout {
-		s.Stdout = conn
-		if !tty {
-			s.Stdout = &frameWriter{mu: &mu, w: conn, stream: streamStdout}
-		}
-	}
-	if stderr {
-		s.Stderr = conn
-		if !tty {
-			s.Stderr = &frameWriter{mu: &mu, w: conn, stream: streamStderr}
-		}
-	}
+	s.Stdout, s.Stderr = streamWriters(conn, tty, stdout, stderr)
 	return s
 }
 

@@ -33,6 +33,23 @@ type frameWriter struct {
 	stream byte
 }
 
+// streamWriters are the writers for a container's stdout and stderr on w,
+// as docker sends them: raw with a TTY (one stream), else in frames; nil
+// for a stream not asked for.
+func streamWriters(w io.Writer, tty, stdout, stderr bool) (out, errw io.Writer) {
+	mu := new(sync.Mutex)
+	pick := func(want bool, kind byte) io.Writer {
+		switch {
+		case !want:
+			return nil
+		case tty:
+			return w
+		}
+		return &frameWriter{mu: mu, w: w, stream: kind}
+	}
+	return pick(stdout, streamStdout), pick(stderr, streamStderr)
+}
+
 func (f *frameWriter) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -172,19 +189,7 @@ func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request) error {
 	if opts.Follow {
 		out = flushWriter{w}
 	}
-	var mu sync.Mutex
-	if stdout {
-		opts.Stdout = out
-		if !tty {
-			opts.Stdout = &frameWriter{mu: &mu, w: out, stream: streamStdout}
-		}
-	}
-	if stderr {
-		opts.Stderr = out
-		if !tty {
-			opts.Stderr = &frameWriter{mu: &mu, w: out, stream: streamStderr}
-		}
-	}
+	opts.Stdout, opts.Stderr = streamWriters(out, tty, stdout, stderr)
 	// The headers are out: an error now can only end the stream.
 	_ = s.eng.Logs(r.Context(), r.PathValue("id"), opts)
 	return nil
