@@ -45,6 +45,12 @@ func (e *Engine) Create(ctx context.Context, opts CreateOptions) (*CreateResult,
 	if err := checkLogConfig(hc.LogConfig); err != nil {
 		return nil, err
 	}
+	// dockerd records its default log driver on containers created without
+	// one, and clients read it back (docker-py's containers.run collects
+	// output only for json-file and journald).
+	if hc.LogConfig.Type == "" {
+		hc.LogConfig.Type = "json-file"
+	}
 	img, err := e.Images.ResolveImage(opts.Config.Image)
 	if err != nil {
 		return nil, err
