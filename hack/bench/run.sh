@@ -38,14 +38,19 @@
 #         a time and BENCH_CONN_C at a time;
 #       - `run --rm alpine true` with the default network and with
 #         --network none: what setting up the network adds to a start;
+#     serve (the Docker Engine API: `rrun serve`, `podman system service`,
+#     each on its own socket, driven by the docker CLI and curl):
+#       - docker version, docker ps -a with 0 and 50 containers, curl of
+#         /containers/json?all=1, docker run --rm busybox true;
+#       - the server's PSS idle after start and after 200 requests;
 #  4. prints the tables (medians, min-max), writes key=value results and
 #     removes everything it created but the podman/runc packages and the
 #     user's podman configuration.
 #
 # Environment:
 #   BENCH_USER         user to measure as (default rrun-test)
-#   BENCH_SECTIONS     what to measure: "images containers network" (default),
-#                      or any of them
+#   BENCH_SECTIONS     what to measure: "images containers network serve"
+#                      (default), or any of them
 #   BENCH_RUNS         pulls per figure and tool (default 5)
 #   BENCH_IMAGES_RUNS  `images` runs per tool (default 20)
 #   BENCH_CT_RUNS      samples of run --rm, create, start, rm per tool (default 11)
@@ -58,6 +63,10 @@
 #   BENCH_CONN_TIME    seconds of each connection-rate sample (default 3)
 #   BENCH_CONN_C       connections at a time for the concurrent rate (default 8)
 #   BENCH_START_RUNS   run --rm samples per tool and network mode (default 20)
+#   BENCH_SERVE_RUNS   samples of docker version, ps, curl per server (default 10)
+#   BENCH_SERVE_CTS    created containers for the serve ps/curl figures (default 50)
+#   BENCH_SERVE_REQS   curl requests before the server's second memory figure (default 200)
+#   BENCH_SERVE_CT_RUNS docker run --rm samples per server (default 10)
 #   BENCH_DRIVER       storage driver for both tools: overlay (default) or vfs
 #   BENCH_OUT          key=value results file (default hack/bench/results.txt)
 #   REGISTRY_ADDR      local registry (default 127.0.0.1:5000, see hack/lib.sh)
@@ -74,7 +83,7 @@ BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_IMAGES_RUNS=${BENCH_IMAGES_RUNS:-20}
 BENCH_DRIVER=${BENCH_DRIVER:-overlay}
 BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/results.txt}
-BENCH_SECTIONS=${BENCH_SECTIONS:-images containers network}
+BENCH_SECTIONS=${BENCH_SECTIONS:-images containers network serve}
 BENCH_CT_RUNS=${BENCH_CT_RUNS:-11}
 BENCH_SEQ=${BENCH_SEQ:-50}
 BENCH_SEQ_RUNS=${BENCH_SEQ_RUNS:-3}
@@ -85,6 +94,10 @@ BENCH_NET_RUNS=${BENCH_NET_RUNS:-1}
 BENCH_CONN_TIME=${BENCH_CONN_TIME:-3}
 BENCH_CONN_C=${BENCH_CONN_C:-8}
 BENCH_START_RUNS=${BENCH_START_RUNS:-20}
+BENCH_SERVE_RUNS=${BENCH_SERVE_RUNS:-10}
+BENCH_SERVE_CTS=${BENCH_SERVE_CTS:-50}
+BENCH_SERVE_REQS=${BENCH_SERVE_REQS:-200}
+BENCH_SERVE_CT_RUNS=${BENCH_SERVE_CT_RUNS:-10}
 
 TOOLS=(rrun podman)
 # The container figures compare three variants: each tool with its default
@@ -119,6 +132,7 @@ CMD=()
 declare -A SAMPLES=()   # "tool figure" -> space-separated samples
 declare -A MEM_NOTES=() # variant -> the processes found per container
 declare -A NET_NOTES=() # tool -> its network, MTU and port handler
+declare -A SERVE_NOTES=() # tool -> the server processes counted
 HOST_ADDR= # the host's external IPv4 address, iperf3's server binds to it
 NET_HOST=  # how containers address the host: host.containers.internal or HOST_ADDR
 CONNRATE=  # hack/bench/connrate, built into the bench's directory
@@ -963,6 +977,167 @@ network_section() {
 	done
 }
 
+# ------------------------------------------------------------ serve
+
+# serve_sock prints the API socket of tool $1's server for the store in $2:
+# rrun serve listens on RUNROOT/rrun.sock; podman's is given on its command
+# line.
+serve_sock() {
+	case $1 in
+	rrun) printf '%s\n' "$2/run/rrun.sock" ;;
+	podman) printf '%s\n' "$2/podman.sock" ;;
+	esac
+}
+
+# as_client runs a command as the user with the Docker client pointed at
+# tool $1's server in store $2 (DOCKER_HOST, and a scratch DOCKER_CONFIG in
+# the store).
+as_client() {
+	local tool=$1 dir=$2
+	shift 2
+	STORE_DIR=$dir as_user DOCKER_HOST="unix://$(serve_sock "$tool" "$dir")" DOCKER_CONFIG="$dir/docker-config" "$@"
+}
+
+# serve_start starts tool $1's API server for the store in $2 as the user,
+# in the background (`rrun serve`; `podman system service --time=0
+# unix://SOCK`), its output to DIR/serve.log, and waits up to 10 s for
+# /_ping to answer.
+serve_start() {
+	local tool=$1 dir=$2 sock i
+	sock=$(serve_sock "$tool" "$dir")
+	tool_cmd "$tool" "$dir"
+	case $tool in
+	rrun) CMD+=(serve) ;;
+	podman) CMD+=(system service --time=0 "unix://$sock") ;;
+	esac
+	STORE_DIR=$dir as_user "${CMD[@]}" >"$dir/serve.log" 2>&1 </dev/null &
+	for ((i = 0; i < 200; i++)); do
+		[[ $(as_user curl -s -m 1 --unix-socket "$sock" http://x/_ping 2>/dev/null) == OK ]] && return 0
+		sleep 0.05
+	done
+	cat "$dir/serve.log" >&2
+	die "$tool: the API server did not answer /_ping on $sock within 10 s"
+}
+
+# serve_pids prints the server's own processes in store $1: those whose
+# command line is the server's (a podman that has to create its namespace
+# re-executes itself and keeps the parent: both would count; here the
+# pause process is up from the pull, so podman joins it without that);
+# not the namespace holder, rrun's supervisor, conmon or containers.
+serve_pids() {
+	local pid cmdline
+	for pid in $(store_pids "$1"); do
+		cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+		[[ $cmdline == *" serve " || $cmdline == *" system service "* ]] && printf '%s\n' "$pid"
+	done
+	return 0
+}
+
+# serve_mem adds sample $3 (MiB, PSS) of tool $1's server processes in
+# store $2, and notes what it counted.
+serve_mem() {
+	local tool=$1 dir=$2 pids pss
+	pids=$(serve_pids "$dir")
+	[[ -n $pids ]] || die "$tool: no server process found in store $dir"
+	# shellcheck disable=SC2086 # pid list
+	read -r pss _ < <(mem_kib $pids)
+	add_sample "$tool" "$3" "$(awk -v a="$pss" 'BEGIN { printf "%.3f", a / 1024 }')"
+	SERVE_NOTES[$tool]="$(wc -w <<<"$pids") server process(es): $(for p in $pids; do argv0 "$p"; done | sort | uniq -c |
+		awk '{ printf "%s%d x %s", sep, $1, $2; sep = ", " }')"
+}
+
+# serve_timed TOOL DIR FIGURE CMD... times one client command (docker, curl)
+# against the tool's server with the bench's timer; adds FIGURE.s.
+serve_timed() {
+	local tool=$1 dir=$2 figure=$3 res end start
+	shift 3
+	res=$(as_client "$tool" "$dir" bash -c "$TIMER" timer "$dir/timer" 1 "$@") ||
+		die "$tool server: ${*}: failed (store $dir)"
+	read -r end start _ <<<"$res"
+	add_sample "$tool" "$figure.s" "$(awk -v e="$end" -v s="$start" 'BEGIN { printf "%.4f", (e - s) / 1e6 }')"
+}
+
+# serve_section measures both API servers, each in a store of its own with
+# busybox pulled (by the tool's CLI, before its server starts): idle PSS,
+# docker version, docker ps -a with 0 and with BENCH_SERVE_CTS created
+# containers, curl of /containers/json?all=1, PSS after BENCH_SERVE_REQS
+# more curl requests, then docker run --rm busybox true. The tools take
+# turns to go first.
+serve_section() {
+	local -A dirs=()
+	local tool dir run order sock i n
+	local docker=/usr/local/bin/docker
+	[[ -x $docker ]] || die "serve: no docker CLI at $docker"
+	command -v curl >/dev/null || die "serve: curl not installed"
+	for tool in "${TOOLS[@]}"; do
+		dir=$(new_store "$tool" serve)
+		install -d -m 0700 -o "$BENCH_USER" "$dir/docker-config"
+		in_store "$tool" "$dir" pull -q "$CT_IMAGE" >/dev/null || die "$tool: pulling $CT_IMAGE failed (store $dir)"
+		dirs[$tool]=$dir
+	done
+	for tool in "${TOOLS[@]}"; do
+		serve_start "$tool" "${dirs[$tool]}"
+	done
+	sleep 1
+	for tool in "${TOOLS[@]}"; do
+		serve_mem "$tool" "${dirs[$tool]}" sv_idle.pss
+	done
+	info "serve: both servers up"
+
+	for ((run = 1; run <= BENCH_SERVE_RUNS; run++)); do
+		mapfile -t order < <(rotated_tools "$run")
+		for tool in "${order[@]}"; do
+			serve_timed "$tool" "${dirs[$tool]}" sv_version "$docker" version
+			serve_timed "$tool" "${dirs[$tool]}" sv_ps0 "$docker" ps -a
+		done
+	done
+	for tool in "${TOOLS[@]}"; do
+		# shellcheck disable=SC2016 # expanded by the user's bash
+		as_client "$tool" "${dirs[$tool]}" bash -c 'for ((i = 1; i <= $1; i++)); do
+			"$2" create --name "bench-sv-$i" "$3" true >/dev/null || exit 1; done' create \
+			"$BENCH_SERVE_CTS" "$docker" "$CT_IMAGE" || die "$tool server: docker create failed"
+		n=$(as_client "$tool" "${dirs[$tool]}" "$docker" ps -aq | wc -l)
+		((n == BENCH_SERVE_CTS)) || die "$tool server: docker ps -a lists $n containers, want $BENCH_SERVE_CTS"
+	done
+	info "serve: $BENCH_SERVE_CTS containers created per tool"
+	for ((run = 1; run <= BENCH_SERVE_RUNS; run++)); do
+		mapfile -t order < <(rotated_tools "$run")
+		for tool in "${order[@]}"; do
+			sock=$(serve_sock "$tool" "${dirs[$tool]}")
+			serve_timed "$tool" "${dirs[$tool]}" sv_psN "$docker" ps -a
+			serve_timed "$tool" "${dirs[$tool]}" sv_curlN curl -sf --unix-socket "$sock" "http://x/containers/json?all=1"
+		done
+	done
+	for tool in "${TOOLS[@]}"; do
+		sock=$(serve_sock "$tool" "${dirs[$tool]}")
+		# shellcheck disable=SC2016 # expanded by the user's bash
+		as_client "$tool" "${dirs[$tool]}" bash -c 'for ((i = 0; i < $1; i++)); do
+			curl -sf --unix-socket "$2" "http://x/containers/json?all=1" >/dev/null || exit 1; done' reqs \
+			"$BENCH_SERVE_REQS" "$sock" || die "$tool server: curl /containers/json failed"
+	done
+	sleep 1
+	for tool in "${TOOLS[@]}"; do
+		serve_mem "$tool" "${dirs[$tool]}" sv_busy.pss
+	done
+	info "serve: ps, curl and $BENCH_SERVE_REQS requests per tool done"
+
+	for tool in "${TOOLS[@]}"; do # untimed first run: rrun's supervisor, podman's network dirs
+		as_client "$tool" "${dirs[$tool]}" "$docker" run --rm "$CT_IMAGE" true >/dev/null ||
+			die "$tool server: docker run --rm $CT_IMAGE true failed"
+	done
+	for ((run = 1; run <= BENCH_SERVE_CT_RUNS; run++)); do
+		mapfile -t order < <(rotated_tools "$run")
+		for tool in "${order[@]}"; do
+			serve_timed "$tool" "${dirs[$tool]}" sv_run_rm "$docker" run --rm "$CT_IMAGE" true
+		done
+	done
+	info "serve: $BENCH_SERVE_CT_RUNS docker run --rm per tool done"
+	for tool in "${TOOLS[@]}"; do
+		destroy_store "${dirs[$tool]}" # kills the server too: it is a process of the store
+	done
+	wait 2>/dev/null || true # the servers' background jobs
+}
+
 # ------------------------------------------------------------ statistics
 
 # stats prints "median min max" of its numeric arguments; with STATS=mean,
@@ -1008,12 +1183,13 @@ main() {
 	RRUN=$(realpath "$RRUN")
 	local n
 	for n in BENCH_RUNS BENCH_IMAGES_RUNS BENCH_CT_RUNS BENCH_SEQ BENCH_SEQ_RUNS BENCH_MEM_N BENCH_MEM_RUNS \
-		BENCH_NET_TIME BENCH_NET_RUNS BENCH_CONN_TIME BENCH_CONN_C BENCH_START_RUNS; do
+		BENCH_NET_TIME BENCH_NET_RUNS BENCH_CONN_TIME BENCH_CONN_C BENCH_START_RUNS \
+		BENCH_SERVE_RUNS BENCH_SERVE_CTS BENCH_SERVE_REQS BENCH_SERVE_CT_RUNS; do
 		[[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer"
 	done
 	((BENCH_MEM_N >= 2)) || die "BENCH_MEM_N must be at least 2 (the marginal figure compares 1 and N containers)"
-	section images || section containers || section network ||
-		die "BENCH_SECTIONS names none of images, containers, network"
+	section images || section containers || section network || section serve ||
+		die "BENCH_SECTIONS names none of images, containers, network, serve"
 	local t0=$SECONDS
 
 	"$HACK_DIR/setup.sh" "$BENCH_USER"
@@ -1117,13 +1293,16 @@ main() {
 
 	if section network; then
 		network_section
-		if ((${#drivers[@]} == 0)); then
-			for tool in "${TOOLS[@]}"; do
-				dir=$(new_store "$tool" driver)
-				drivers+=("$(store_driver "$tool" "$dir")")
-				destroy_store "$dir"
-			done
-		fi
+	fi
+	if section serve; then
+		serve_section
+	fi
+	if ((${#drivers[@]} == 0)); then
+		for tool in "${TOOLS[@]}"; do
+			dir=$(new_store "$tool" driver)
+			drivers+=("$(store_driver "$tool" "$dir")")
+			destroy_store "$dir"
+		done
 	fi
 
 	report "$rrun_version" "$podman_version" "${drivers[@]}" "$load_start" $((SECONDS - t0))
@@ -1254,6 +1433,16 @@ report() {
 		"start_none.s|run --rm $start_short true, --network none (ms)|1000|1|median"
 		"net_extra.s|extra start time of the default network (ms)|1000|1|median"
 	)
+	# shellcheck disable=SC2034
+	local serve_rows=(
+		"sv_version.s|docker version (ms)|1000|1|median"
+		"sv_ps0.s|docker ps -a, 0 containers (ms)|1000|1|median"
+		"sv_psN.s|docker ps -a, $BENCH_SERVE_CTS containers (ms)|1000|1|median"
+		"sv_curlN.s|curl /containers/json?all=1, $BENCH_SERVE_CTS cts (ms)|1000|1|median"
+		"sv_run_rm.s|docker run --rm busybox true (ms)|1000|1|median"
+		"sv_idle.pss|server PSS, idle after start (MiB)|1|1|median"
+		"sv_busy.pss|server PSS, after $BENCH_SERVE_REQS requests (MiB)|1|1|median"
+	)
 	local kv=() v
 	kv+=("date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "host_cpus=$(nproc)" "kernel=$(uname -r)"
 		"load_start=$load_start" "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -1269,6 +1458,13 @@ report() {
 			"iperf3_version=$(iperf3 --version | head -n1)")
 		for v in "${TOOLS[@]}"; do
 			kv+=("$v.network=${NET_NOTES[$v]:-}")
+		done
+	fi
+	if section serve; then
+		kv+=("serve_runs=$BENCH_SERVE_RUNS" "serve_cts=$BENCH_SERVE_CTS" "serve_reqs=$BENCH_SERVE_REQS"
+			"serve_ct_runs=$BENCH_SERVE_CT_RUNS" "docker_version=$(/usr/local/bin/docker --version)")
+		for v in "${TOOLS[@]}"; do
+			kv+=("$v.serve.processes=${SERVE_NOTES[$v]:-}")
 		done
 	fi
 	local key
@@ -1317,12 +1513,23 @@ report() {
 			printf '    %-15s %s\n' "$v" "${NET_NOTES[$v]:-}"
 		done
 	fi
+	if section serve; then
+		table 46 serve_rows "${TOOLS[@]}"
+		printf '%s\n' "API servers: rrun serve (on RUNROOT/rrun.sock) and podman system service --time=0, each in its own store, driven by $(/usr/local/bin/docker --version | cut -d, -f1) and curl;" \
+			"  $BENCH_SERVE_RUNS samples of each request, $BENCH_SERVE_CT_RUNS of docker run --rm (after one untimed); $BENCH_SERVE_CTS containers created (not running) for ps and curl." \
+			"  server PSS: the server's own processes (every process of the store running the server's command line), not the namespace holder (rrun-pause, catatonit);" \
+			"  idle: 1 s after the first /_ping answered; then after the timed requests, $BENCH_SERVE_CTS creates and $BENCH_SERVE_REQS x curl /containers/json?all=1, 1 s later."
+		for v in "${TOOLS[@]}"; do
+			printf '    %-15s %s\n' "$v" "${SERVE_NOTES[$v]:-}"
+		done
+	fi
 	printf '\n%s (storage driver %s)\n%s (storage driver %s)\n' \
 		"$rrun_version" "$rrun_driver" "$podman_version" "$podman_driver"
 	local what=
 	section images && what="$BENCH_RUNS pulls and $BENCH_IMAGES_RUNS images runs per tool"
 	section containers && what+="${what:+; }$BENCH_CT_RUNS samples of each container timing, $BENCH_SEQ_RUNS of $BENCH_SEQ run --rm in a row, $BENCH_MEM_RUNS memory rounds (1, then $BENCH_MEM_N running containers)"
 	section network && what+="${what:+; }$BENCH_NET_RUNS iperf3 test(s) each way, 1 connection-rate sample per concurrency, $BENCH_START_RUNS starts per network mode"
+	section serve && what+="${what:+; }$BENCH_SERVE_RUNS samples per API request, $BENCH_SERVE_CT_RUNS API run --rm"
 	printf 'medians of %s; load average %s at start, %s at end; took %d s\n' \
 		"$what" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$elapsed"
 	printf '%s\n' "${kv[@]}" >"$BENCH_OUT"
