@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types"
 	"github.com/moby/moby/api/types/container"
 
@@ -176,9 +175,14 @@ func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if c.HostConfig != nil && c.HostConfig.LogConfig.Type == "none" {
-		return errdefs.ErrNotImplemented.WithMessage("configured logging driver does not support reading")
+	// Opened before the headers go: a client may remove the container as
+	// soon as it has them (docker-py's run), and what was logged must
+	// still come.
+	logs, err := s.eng.OpenLogs(c.ID, opts.Tail)
+	if err != nil {
+		return err
 	}
+	defer logs.Close()
 	tty := c.Config != nil && c.Config.Tty
 	w.Header().Set("Content-Type", logsContentType(tty, requestVersion(r)))
 	w.WriteHeader(http.StatusOK)
@@ -191,7 +195,7 @@ func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request) error {
 	}
 	opts.Stdout, opts.Stderr = streamWriters(out, tty, stdout, stderr)
 	// The headers are out: an error now can only end the stream.
-	_ = s.eng.Logs(r.Context(), r.PathValue("id"), opts)
+	_ = logs.Copy(r.Context(), opts)
 	return nil
 }
 

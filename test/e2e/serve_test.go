@@ -275,3 +275,28 @@ func TestServeKilledRestartsClean(t *testing.T) {
 	e.serve()
 	contains(t, e.docker(sock, "ps", "-q", "--no-trunc").stdout, id)
 }
+
+// A client may remove a container as soon as it has the logs' headers,
+// before it reads the body (docker-py's containers.run does): the lines
+// logged must still come.
+func TestServeLogsOutliveRemoval(t *testing.T) {
+	e := newEnv(t)
+	sock := e.serve()
+	id := strings.TrimSpace(e.ok("run", "-d", "alpine", "sh", "-c", "echo before; sleep 0.3; echo after"))
+	resp, err := apiClient(sock).Get("http://rrun/containers/" + id + "/logs?stdout=1&follow=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	e.ok("wait", id)
+	e.ok("rm", id)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each line in its 8-byte frame (stream 1).
+	want := "\x01\x00\x00\x00\x00\x00\x00\x07before\n\x01\x00\x00\x00\x00\x00\x00\x06after\n"
+	if string(body) != want {
+		t.Fatalf("logs after removal: %q, want %q", body, want)
+	}
+}
