@@ -26,7 +26,7 @@ REPO_ROOT=$(dirname "$HACK_DIR")
 
 PACKAGES=(
 	uidmap fuse-overlayfs busybox-static docker-registry libseccomp-dev pkg-config
-	gcc libc6-dev make git iproute2 procps util-linux ca-certificates curl attr iperf3 python3-docker
+	gcc libc6-dev make git iproute2 procps util-linux ca-certificates curl attr iperf3 python3-docker docker-compose
 )
 
 # install_packages installs those of PACKAGES that dpkg does not list as

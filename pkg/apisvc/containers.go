@@ -54,5 +54,14 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	if c.NetworkSettings != nil && (c.State == nil || !c.State.Running) && len(c.NetworkSettings.Networks) == 0 {
+		// Like docker, a container that does not run still lists the
+		// networks it is on (docker-compose reads them before connecting).
+		nets, err := s.eng.ConfiguredNetworks(c.ID)
+		if err != nil {
+			return err
+		}
+		c.NetworkSettings.Networks = nets
+	}
 	return writeJSON(w, http.StatusOK, c)
 }

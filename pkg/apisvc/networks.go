@@ -58,7 +58,7 @@ func (s *Server) connectNetwork(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := s.eng.NetworkConnect(r.Context(), r.PathValue("id"), req.Container, req.EndpointConfig); err != nil {
+	if err := s.eng.APINetworkConnect(r.Context(), r.PathValue("id"), req.Container, req.EndpointConfig); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
