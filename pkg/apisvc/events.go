@@ -24,10 +24,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	}
 	opts := engine.EventsOptions{Filters: f}
 	q := r.URL.Query()
-	if opts.Since, err = apiTime(q.Get("since")); err != nil {
+	if opts.Since, err = parseTimestamp("since", q.Get("since")); err != nil {
 		return err
 	}
-	if opts.Until, err = apiTime(q.Get("until")); err != nil {
+	if opts.Until, err = parseTimestamp("until", q.Get("until")); err != nil {
 		return err
 	}
 	if !opts.Since.IsZero() && !opts.Until.IsZero() && opts.Until.Before(opts.Since) {

@@ -3,9 +3,6 @@ package apisvc
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
-	"strings"
-	"time"
 )
 
 // filters reads the `filters` query parameter: docker's JSON map of
@@ -42,27 +39,4 @@ func boolValue(r *http.Request, name string) bool {
 		return true
 	}
 	return false
-}
-
-// apiTime reads a since/until value as docker's clients send it: Unix
-// seconds with optional fraction ("1700000000.123456789"), or RFC 3339.
-func apiTime(v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	sec, frac, _ := strings.Cut(v, ".")
-	if s, err := strconv.ParseInt(sec, 10, 64); err == nil {
-		var ns int64
-		if frac != "" {
-			frac = (frac + "000000000")[:9]
-			if ns, err = strconv.ParseInt(frac, 10, 64); err != nil {
-				return time.Time{}, invalid("invalid timestamp " + v)
-			}
-		}
-		return time.Unix(s, ns), nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
-	}
-	return time.Time{}, invalid("invalid timestamp " + v)
 }

@@ -109,7 +109,7 @@ func TestAPITime(t *testing.T) {
 		{"yesterday", -1},
 		{"1700000000.x", -1},
 	} {
-		got, err := apiTime(tc.in)
+		got, err := parseTimestamp("since", tc.in)
 		switch {
 		case tc.want == -1:
 			if err == nil || !errdefs.IsInvalidArgument(err) {
