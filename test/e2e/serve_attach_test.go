@@ -3,44 +3,13 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
-
-// dockerCmd prepares the docker CLI as the test user against sock.
-func (e *env) dockerCmd(ctx context.Context, sock string, stdin io.Reader, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
-	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Env = append(userEnv(), "DOCKER_HOST=unix://"+sock, "DOCKER_CONFIG="+filepath.Join(e.work, ".docker"))
-	cmd.Dir = e.work
-	cmd.SysProcAttr = userCredential()
-	cmd.Stdin = stdin
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	return cmd, &out, &errb
-}
-
-// dockerStdin runs the docker CLI with stdin from in.
-func (e *env) dockerStdin(sock string, in io.Reader, args ...string) result {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd, out, errb := e.dockerCmd(ctx, sock, in, args...)
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("docker %v: %v", args, err)
-	}
-	return r
-}
 
 // docker run attached (attach before start), its exit codes, stdin with
 // a half-close, and stdout/stderr kept apart.

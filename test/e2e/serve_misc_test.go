@@ -5,37 +5,11 @@ package e2e
 import (
 	"archive/tar"
 	"bytes"
-	"context"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
-
-// dockerInput runs the docker CLI as the test user with stdin.
-func (e *env) dockerInput(sock string, stdin io.Reader, args ...string) result {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Env = append(userEnv(), "DOCKER_HOST=unix://"+sock, "DOCKER_CONFIG="+filepath.Join(e.work, ".docker"))
-	cmd.Dir = e.work
-	cmd.SysProcAttr = userCredential()
-	cmd.Stdin = stdin
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("docker %v: %v", args, err)
-	}
-	return r
-}
 
 // docker system df and df -v over the API.
 func TestServeSystemDf(t *testing.T) {
@@ -99,7 +73,7 @@ func TestServeDockerCp(t *testing.T) {
 	_ = tw.WriteHeader(&tar.Header{Name: "fromtar.txt", Mode: 0o644, Size: 4, Uid: 123, Gid: 456, Typeflag: tar.TypeReg})
 	_, _ = tw.Write([]byte("tar\n"))
 	_ = tw.Close()
-	if r := e.dockerInput(sock, bytes.NewReader(buf.Bytes()), "cp", "-", "cpbox:/tmp"); r.code != 0 {
+	if r := e.dockerStdin(sock, bytes.NewReader(buf.Bytes()), "cp", "-", "cpbox:/tmp"); r.code != 0 {
 		t.Fatalf("cp - : %s", r)
 	}
 	if got := e.ok("exec", "cpbox", "cat", "/tmp/fromtar.txt"); got != "tar\n" {

@@ -48,14 +48,15 @@ func (e *env) serve() string {
 // docker runs the docker CLI as the test user against sock.
 func (e *env) docker(sock string, args ...string) result {
 	e.t.Helper()
+	return e.dockerStdin(sock, nil, args...)
+}
+
+// dockerStdin runs the docker CLI with stdin from in (nil: none).
+func (e *env) dockerStdin(sock string, in io.Reader, args ...string) result {
+	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Env = append(userEnv(), "DOCKER_HOST=unix://"+sock, "DOCKER_CONFIG="+filepath.Join(e.work, ".docker"))
-	cmd.Dir = e.work
-	cmd.SysProcAttr = userCredential()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd, out, errb := e.dockerCmd(ctx, sock, in, args...)
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String()}
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -64,6 +65,18 @@ func (e *env) docker(sock string, args ...string) result {
 		e.t.Fatalf("docker %v: %v", args, err)
 	}
 	return r
+}
+
+// dockerCmd prepares the docker CLI as the test user against sock.
+func (e *env) dockerCmd(ctx context.Context, sock string, stdin io.Reader, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Env = append(userEnv(), "DOCKER_HOST=unix://"+sock, "DOCKER_CONFIG="+filepath.Join(e.work, ".docker"))
+	cmd.Dir = e.work
+	cmd.SysProcAttr = userCredential()
+	cmd.Stdin = stdin
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	return cmd, &out, &errb
 }
 
 // apiClient talks HTTP over the socket (as root: the file mode is checked
